@@ -1,0 +1,98 @@
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Chunks of 64 KiB keep the per-allocation overhead negligible for small nodes
+ * while a build of a few pages stays small. */
+enum { ARENA_CHUNK_SIZE = 64 * 1024 };
+
+struct arena_chunk {
+    arena_chunk *next;
+    size_t used, size;
+    max_align_t data[]; /* aligned for any type */
+};
+
+static void *checked_malloc(size_t size)
+{
+    void *p = malloc(size);
+    if (p == NULL) {
+        fprintf(stderr, "handbook: out of memory (%zu bytes)\n", size);
+        abort();
+    }
+    return p;
+}
+
+void *arena_alloc(arena *a, size_t size)
+{
+    const size_t align = _Alignof(max_align_t);
+    if (size > SIZE_MAX - align - sizeof(arena_chunk)) {
+        fprintf(stderr, "handbook: allocation of %zu bytes is too large\n", size);
+        abort();
+    }
+    size_t rounded = (size + align - 1) & ~(align - 1);
+    if (rounded == 0)
+        rounded = align;
+    arena_chunk *c = a->chunks;
+    if (c == NULL || c->size - c->used < rounded) {
+        size_t chunk_size = rounded > ARENA_CHUNK_SIZE / 4 ? rounded : ARENA_CHUNK_SIZE;
+        arena_chunk *fresh = checked_malloc(sizeof(arena_chunk) + chunk_size);
+        fresh->used = 0;
+        fresh->size = chunk_size;
+        if (c != NULL && chunk_size != ARENA_CHUNK_SIZE) {
+            /* A big block gets its own chunk behind the current one, so the
+             * free space left in the current chunk is not wasted. */
+            fresh->next = c->next;
+            c->next = fresh;
+        } else {
+            fresh->next = c;
+            a->chunks = fresh;
+        }
+        c = fresh;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += rounded;
+    a->total += rounded;
+    memset(p, 0, rounded);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *text, size_t len)
+{
+    char *copy = arena_alloc(a, len + 1);
+    if (len > 0)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+char *arena_strdup(arena *a, const char *text)
+{
+    return arena_strndup(a, text, strlen(text));
+}
+
+void *arena_grow(arena *a, void *old, size_t old_count, size_t new_count, size_t elem_size)
+{
+    if (elem_size != 0 && new_count > SIZE_MAX / elem_size) {
+        fprintf(stderr, "handbook: array of %zu elements is too large\n", new_count);
+        abort();
+    }
+    void *fresh = arena_alloc(a, new_count * elem_size);
+    if (old_count > 0)
+        memcpy(fresh, old, old_count * elem_size);
+    return fresh;
+}
+
+void arena_free(arena *a)
+{
+    arena_chunk *c = a->chunks;
+    while (c != NULL) {
+        arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->chunks = NULL;
+    a->total = 0;
+}

@@ -1,0 +1,49 @@
+/* diag.h - diagnostics: every error and warning of a run, printed like a compiler.
+ *
+ *   practices/x.md:4:9: error: unknown school 'sbo-de-wisel'; did you mean 'sbo-de-wissel'?
+ *
+ * Functions across the project return 0 on success or a negative value on failure
+ * and put the reason into a diag_list; nothing prints on its own. */
+#ifndef HANDBOOK_DIAG_H
+#define HANDBOOK_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum diag_severity { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } diag_severity;
+
+typedef struct diag {
+    diag_severity severity;
+    char *file;    /* owned; "" when the message is not about a file */
+    uint32_t line; /* 1-based; 0 when unknown */
+    uint32_t col;  /* 1-based; 0 when unknown */
+    char *message; /* owned */
+} diag;
+
+typedef struct diag_list {
+    diag *items;
+    size_t count, cap;
+    size_t errors, warnings;
+} diag_list;
+
+#define DIAG_LIST_INIT {NULL, 0, 0, 0, 0}
+
+/* Adds a diagnostic; file may be NULL. The list copies file and message. */
+void diag_add(diag_list *list, diag_severity severity, const char *file, uint32_t line,
+              uint32_t col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Writes every diagnostic as "file:line:col: severity: message" lines, in the
+ * order they were added; with color, the severity is colored as gcc does. */
+void diag_print(const diag_list *list, FILE *out, bool color);
+
+/* Formats one diagnostic into a malloc'ed string without color (free() it). */
+char *diag_format(const diag *d);
+
+/* Whether stderr should be colored: a terminal, and NO_COLOR unset or empty. */
+bool diag_use_color(FILE *stream);
+
+void diag_list_free(diag_list *list);
+
+#endif

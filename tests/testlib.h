@@ -1,0 +1,68 @@
+/* testlib.h - the tiny test harness of the unit tests.
+ *
+ * Each test binary calls run_test() per case and ends with test_summary(),
+ * which prints "N passed, N failed" (the line tests/run-checks adds up) and
+ * returns the exit status. */
+#ifndef HANDBOOK_TESTLIB_H
+#define HANDBOOK_TESTLIB_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int testlib_passed, testlib_failed, testlib_case_failed;
+
+static void testlib_fail(const char *file, int line, const char *what)
+{
+    printf("  %s:%d: check failed: %s\n", file, line, what);
+    testlib_case_failed = 1;
+}
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            testlib_fail(__FILE__, __LINE__, #cond);                                               \
+    } while (0)
+
+/* Compares two strings and shows both when they differ. */
+#define CHECK_STR(actual, expected)                                                                \
+    do {                                                                                           \
+        const char *a_ = (actual), *e_ = (expected);                                               \
+        if (a_ == NULL || strcmp(a_, e_) != 0) {                                                   \
+            testlib_fail(__FILE__, __LINE__, #actual " == " #expected);                            \
+            printf("    expected: \"%s\"\n    actual:   \"%s\"\n", e_, a_ ? a_ : "(null)");         \
+        }                                                                                          \
+    } while (0)
+
+/* Checks that haystack contains needle. */
+#define CHECK_CONTAINS(haystack, needle)                                                           \
+    do {                                                                                           \
+        const char *h_ = (haystack), *n_ = (needle);                                               \
+        if (h_ == NULL || strstr(h_, n_) == NULL) {                                                \
+            testlib_fail(__FILE__, __LINE__, #haystack " contains " #needle);                      \
+            printf("    looked for: \"%s\"\n    in:         \"%s\"\n", n_, h_ ? h_ : "(null)");    \
+        }                                                                                          \
+    } while (0)
+
+static void run_test(const char *name, void (*fn)(void))
+{
+    testlib_case_failed = 0;
+    fn();
+    if (testlib_case_failed) {
+        testlib_failed++;
+        printf("FAIL %s\n", name);
+    } else {
+        testlib_passed++;
+        printf("ok   %s\n", name);
+    }
+    fflush(stdout);
+}
+
+#define RUN(fn) run_test(#fn, fn)
+
+static int test_summary(void)
+{
+    printf("%d passed, %d failed\n", testlib_passed, testlib_failed);
+    return testlib_failed ? 1 : 0;
+}
+
+#endif
