@@ -417,6 +417,16 @@ static const char *token_name(compiler *c, const token *t)
     return arena_strndup(c->arena, c->src + t->name_start, t->name_len);
 }
 
+static char opener_sigil(token_kind k)
+{
+    switch (k) {
+    case TOKEN_INVERTED: return '^';
+    case TOKEN_PARENT: return '<';
+    case TOKEN_BLOCK: return '$';
+    default: return '#';
+    }
+}
+
 /* Pairs every opener with its close tag; reports unclosed, stray and
  * mismatched tags and nesting beyond the limit. */
 static void match_sections(compiler *c)
@@ -436,17 +446,20 @@ static void match_sections(compiler *c)
             stack[depth++] = i;
         } else if (t->kind == TOKEN_CLOSE) {
             if (depth == 0) {
-                compile_error(c, t->line, t->col,
-                              "closing tag '%s' has no opening tag%s", token_name(c, t),
-                              "; remove it or add the matching {{#...}}");
+                diag_add(c->diags, DIAG_ERROR, c->file, t->line, t->col,
+                         "closing tag {{/%s}} has no opening tag; remove it or add {{#%s}} before it",
+                         token_name(c, t), token_name(c, t));
+                c->failed = true;
                 return;
             }
             token *opener = &c->tokens[stack[depth - 1]];
             if (!same_name(c, opener, t)) {
+                const char *open_name = token_name(c, opener);
                 diag_add(c->diags, DIAG_ERROR, c->file, t->line, t->col,
-                         "closing tag '%s' does not match '%s' opened at %u:%u; close '%s' first",
-                         token_name(c, t), token_name(c, opener), (unsigned)opener->line,
-                         (unsigned)opener->col, token_name(c, opener));
+                         "closing tag {{/%s}} does not match {{%c%s}} opened at %u:%u; "
+                         "close it first with {{/%s}}",
+                         token_name(c, t), opener_sigil(opener->kind), open_name,
+                         (unsigned)opener->line, (unsigned)opener->col, open_name);
                 c->failed = true;
                 return;
             }
@@ -456,8 +469,11 @@ static void match_sections(compiler *c)
     }
     if (!c->failed && depth > 0) {
         token *opener = &c->tokens[stack[depth - 1]];
-        compile_error(c, opener->line, opener->col, "'%s' is opened here but never closed%s",
-                      token_name(c, opener), "; add its closing tag {{/...}}");
+        const char *open_name = token_name(c, opener);
+        diag_add(c->diags, DIAG_ERROR, c->file, opener->line, opener->col,
+                 "{{%c%s}} is opened here but never closed; add {{/%s}} where it should end",
+                 opener_sigil(opener->kind), open_name, open_name);
+        c->failed = true;
     }
 }
 
@@ -1015,6 +1031,17 @@ static void write_text(renderer *r, const op *o, uint32_t indent_start)
 
 static void render_ops(renderer *r, const op *ops, uint32_t count, uint32_t indent_start);
 
+/* Counts one unit of work: an operation, or one pass of a section's loop
+ * (which may have no operations at all). Returns false once over the limit. */
+static bool take_step(renderer *r, const op *o)
+{
+    if (++r->steps <= TEMPLATE_MAX_STEPS)
+        return true;
+    render_error(r, o, "rendering takes more than %s steps; is a loop nested too deeply?",
+                 "50 million");
+    return false;
+}
+
 /* Renders ops with the current indentation extended by extra (a standalone
  * tag's whitespace), or replaced by nothing when reset is set. */
 static void render_indented(renderer *r, const op *ops, uint32_t count, uint32_t indent_start,
@@ -1110,7 +1137,7 @@ static void render_op(renderer *r, const op *o, uint32_t indent_start)
         if (!value_truthy(v))
             break;
         if (v->kind == VALUE_LIST) {
-            for (size_t k = 0; k < v->as.list.count && !r->failed; k++) {
+            for (size_t k = 0; k < v->as.list.count && !r->failed && take_step(r, o); k++) {
                 push_context(r, v->as.list.items[k]);
                 render_ops(r, o->children, o->child_count, indent_start);
                 r->depth--;
@@ -1167,12 +1194,8 @@ static void render_op(renderer *r, const op *o, uint32_t indent_start)
 static void render_ops(renderer *r, const op *ops, uint32_t count, uint32_t indent_start)
 {
     for (uint32_t i = 0; i < count && !r->failed; i++) {
-        if (++r->steps > TEMPLATE_MAX_STEPS) {
-            render_error(r, &ops[i],
-                         "rendering takes more than %s steps; is a loop nested too deeply?",
-                         "50 million");
+        if (!take_step(r, &ops[i]))
             return;
-        }
         render_op(r, &ops[i], indent_start);
         if (r->out->len > TEMPLATE_MAX_OUTPUT) {
             render_error(r, &ops[i], "the rendered page is larger than %s; is a partial "
