@@ -1,0 +1,1248 @@
+#include "source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "buf.h"
+
+/* ---- memory ------------------------------------------------------------- */
+
+static void *xrealloc(void *p, size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size) {
+        fprintf(stderr, "handbook: array of %zu elements is too large\n", count);
+        abort();
+    }
+    size_t bytes = count * size;
+    void *fresh = realloc(p, bytes > 0 ? bytes : 1);
+    if (fresh == NULL) {
+        fprintf(stderr, "handbook: out of memory (%zu bytes)\n", bytes);
+        abort();
+    }
+    return fresh;
+}
+
+static void buf_truncate(buf *b, size_t len)
+{
+    if (b->cap > 0) {
+        b->len = len;
+        b->data[len] = '\0';
+    }
+}
+
+/* ---- UTF-8 and names ---------------------------------------------------- */
+
+/* Decodes the UTF-8 sequence at s (n bytes available) into *cp; returns its
+ * length, or 0 when it is not valid UTF-8 (overlong, surrogate, > U+10FFFF). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    size_t len;
+    uint32_t c, min;
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2, c = s[0] & 0x1f, min = 0x80;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3, c = s[0] & 0x0f, min = 0x800;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4, c = s[0] & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Code points HFS+ leaves out when it compares names, so ".g\u200cit" is ".git"
+ * there (the list of git's is_hfs_dotgit and libgit2's path validation). */
+static bool hfs_ignorable(uint32_t cp)
+{
+    return (cp >= 0x200c && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x206a && cp <= 0x206f) || cp == 0xfeff;
+}
+
+/* Returns the next code point of a valid UTF-8 name that HFS+ does not ignore,
+ * or 0 at the end. */
+static uint32_t next_significant(const unsigned char *s, size_t len, size_t *pos)
+{
+    while (*pos < len) {
+        uint32_t cp = 0;
+        size_t n = utf8_decode(s + *pos, len - *pos, &cp);
+        if (n == 0)
+            return 0xfffd; /* not reached: names are validated first */
+        *pos += n;
+        if (!hfs_ignorable(cp))
+            return cp;
+    }
+    return 0;
+}
+
+static uint32_t ascii_lower(uint32_t c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Whether a valid UTF-8 name is ".git" to some file system: ".git" or its NTFS
+ * short name "git~1" in any ASCII case, with HFS+-ignorable code points anywhere,
+ * followed only by dots and spaces (which NTFS drops) and optionally by ':' and
+ * an NTFS stream name (".git::$INDEX_ALLOCATION"). Checking both file systems'
+ * rules together is stricter than git, never looser. */
+static bool is_dotgit(const char *name, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    size_t pos = 0;
+    uint32_t c = next_significant(s, len, &pos);
+    const char *rest;
+    if (c == '.')
+        rest = "git";
+    else if (ascii_lower(c) == 'g')
+        rest = "it~1";
+    else
+        return false;
+    for (; *rest; rest++) {
+        c = next_significant(s, len, &pos);
+        if (ascii_lower(c) != (unsigned char)*rest)
+            return false;
+    }
+    for (;;) {
+        c = next_significant(s, len, &pos);
+        if (c == 0 || c == ':')
+            return true;
+        if (c != '.' && c != ' ')
+            return false;
+    }
+}
+
+/* Returns why a path component is refused, with what to do, or NULL when it is
+ * fine. A component comes from a directory listing, a git tree entry or a link
+ * target. */
+static const char *name_problem(const char *name, size_t len)
+{
+    if (len == 0)
+        return "a file or folder in this path has an empty name (only a broken or hostile "
+               "tool writes that into a git tree); rewrite the commit with a regular git client";
+    if (len > SOURCE_MAX_NAME_LEN)
+        return "the name is longer than 255 bytes, more than file systems allow; shorten it";
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return "'.' and '..' are not allowed as file or folder names (they would point "
+               "outside their folder); rewrite the commit with a regular git client";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '/')
+            return "a file or folder name contains '/' (only a broken or hostile tool writes "
+                   "that into a git tree); rewrite the commit with a regular git client";
+        if (c == '\\')
+            return "the name contains a backslash, which Windows reads as a folder "
+                   "separator; rename it (folders are separated by '/')";
+        if (c < 0x20 || c == 0x7f)
+            return "the name contains a control character (shown as \\xNN); rename it using "
+                   "letters, digits, '-' and '_'";
+    }
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = utf8_decode((const unsigned char *)name + i, len - i, &cp);
+        if (n == 0)
+            return "the name is not valid UTF-8 (shown as \\xNN); rename it, saving the "
+                   "name as UTF-8";
+        i += n;
+    }
+    if (is_dotgit(name, len))
+        return "'.git' in any spelling (any case, trailing dots or spaces, 'git~1', invisible "
+               "characters) is reserved: Windows or macOS would take it for the repository's "
+               "own .git folder; rename it";
+    return NULL;
+}
+
+/* Appends path for a message: control characters and invalid UTF-8 as \xNN,
+ * invisible code points as \uNNNN, so a reader sees what is wrong with it. */
+static void append_escaped(buf *out, const char *path, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)path;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = utf8_decode(s + i, len - i, &cp);
+        if (n == 0 || cp < 0x20 || cp == 0x7f) {
+            buf_printf(out, "\\x%02x", s[i]);
+            i++;
+        } else if (hfs_ignorable(cp) || cp == 0x200b || cp == 0x00ad || cp == 0x2060) {
+            buf_printf(out, "\\u%04x", (unsigned)cp);
+            i += n;
+        } else {
+            buf_append(out, s + i, n);
+            i += n;
+        }
+    }
+}
+
+/* ---- the reader --------------------------------------------------------- */
+
+typedef enum node_kind {
+    NODE_MISSING,
+    NODE_FILE,
+    NODE_DIR,
+    NODE_LINK,
+    NODE_SUBMODULE, /* a commit entry in a tree */
+    NODE_SPECIAL,   /* socket, FIFO, device: git cannot store them */
+    NODE_IGNORED,   /* working tree: exists, but git ignores it (lookup() only) */
+} node_kind;
+
+typedef struct node {
+    node_kind kind;
+    git_oid id; /* tree mode: the blob or tree; unused for the working tree */
+} node;
+
+/* One blob read in tree mode, so a blob shared by several paths (or reached
+ * through a link) is read and copied once. */
+typedef struct blob_slot {
+    git_oid id;
+    const char *data; /* NULL: free slot */
+    size_t len;
+} blob_slot;
+
+typedef struct reader {
+    arena *a;
+    diag_list *diags;
+    const char *const *roots;
+    const char *repo_dir;
+    git_repository *repo; /* NULL for a folder that is not a git repository */
+
+    /* Working tree (tree_mode false). */
+    int root_fd;
+    git_index *index; /* for files git ignores but that are tracked anyway */
+
+    /* Commit (tree_mode true). */
+    bool tree_mode;
+    git_odb *odb;
+    git_tree *root_tree;
+    blob_slot *blobs;
+    size_t blob_count, blob_cap; /* cap is a power of two */
+
+    source_file *files; /* malloc'ed while reading, copied into the arena at the end */
+    size_t file_count, file_cap;
+    size_t visited; /* files and folders, against SOURCE_MAX_FILES */
+    size_t total;   /* bytes read, against SOURCE_MAX_TOTAL_SIZE */
+    bool stop;      /* a limit of the whole read was hit: read no more */
+
+    /* Canonical (link-free) paths of the folders being walked, outermost first,
+     * to find links that lead back into them. */
+    char **walking;
+    size_t walking_count, walking_cap;
+} reader;
+
+static void vdiag(reader *r, diag_severity sev, const char *path, size_t path_len,
+                  const char *fmt, va_list args)
+{
+    buf file = BUF_INIT, message = BUF_INIT;
+    if (path != NULL)
+        append_escaped(&file, path, path_len);
+    buf_vprintf(&message, fmt, args);
+    diag_add(r->diags, sev, path != NULL ? file.data : NULL, 0, 0, "%s", message.data);
+    buf_free(&file);
+    buf_free(&message);
+}
+
+/* Adds an error about the file at path (NULL: about the repository). */
+static void __attribute__((format(printf, 3, 4)))
+path_error(reader *r, const char *path, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vdiag(r, DIAG_ERROR, path, path ? strlen(path) : 0, fmt, args);
+    va_end(args);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+path_warning(reader *r, const char *path, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vdiag(r, DIAG_WARNING, path, path ? strlen(path) : 0, fmt, args);
+    va_end(args);
+}
+
+static const char *git_message(void)
+{
+    const git_error *e = git_error_last();
+    return e != NULL && e->message != NULL ? e->message : "unknown libgit2 error";
+}
+
+/* Formats a size for messages: "20.0 MiB". */
+static void format_size(char *out, size_t cap, size_t size)
+{
+    if (size >= 1024 * 1024)
+        snprintf(out, cap, "%.1f MiB", (double)size / (1024.0 * 1024.0));
+    else
+        snprintf(out, cap, "%zu bytes", size);
+}
+
+/* Checks the per-file and total size limits for a file of size bytes at path;
+ * adds an error and returns false when it may not be read. */
+static bool size_allowed(reader *r, const char *path, size_t size)
+{
+    char have[32], limit[32];
+    if (size > SOURCE_MAX_FILE_SIZE) {
+        format_size(have, sizeof have, size);
+        format_size(limit, sizeof limit, SOURCE_MAX_FILE_SIZE);
+        path_error(r, path,
+                   "file is %s, more than the limit of %s per file; make it smaller "
+                   "(compress the image or PDF) or publish it elsewhere and link to it",
+                   have, limit);
+        return false;
+    }
+    if (size > SOURCE_MAX_TOTAL_SIZE - r->total) {
+        format_size(limit, sizeof limit, SOURCE_MAX_TOTAL_SIZE);
+        path_error(r, path,
+                   "with this file, the files read add up to more than %s, the limit for one "
+                   "build; remove large files from the content",
+                   limit);
+        r->stop = true;
+        return false;
+    }
+    r->total += size;
+    return true;
+}
+
+static void add_file(reader *r, const char *path, size_t path_len, const char *data, size_t len,
+                     const git_oid *id)
+{
+    if (r->file_count == r->file_cap) {
+        r->file_cap = r->file_cap ? r->file_cap * 2 : 256;
+        r->files = xrealloc(r->files, r->file_cap, sizeof *r->files);
+    }
+    source_file *f = &r->files[r->file_count++];
+    f->path = arena_strndup(r->a, path, path_len);
+    f->data = data;
+    f->len = len;
+    git_oid_tostr(f->blob_id, sizeof f->blob_id, id);
+}
+
+/* ---- blobs (tree mode) -------------------------------------------------- */
+
+static size_t blob_hash(const git_oid *id)
+{
+    uint64_t h;
+    memcpy(&h, id->id, sizeof h); /* an object id is already uniformly random */
+    return (size_t)h;
+}
+
+static blob_slot *blob_find(reader *r, const git_oid *id)
+{
+    if (r->blob_cap == 0)
+        return NULL;
+    size_t mask = r->blob_cap - 1;
+    for (size_t i = blob_hash(id) & mask;; i = (i + 1) & mask) {
+        blob_slot *s = &r->blobs[i];
+        if (s->data == NULL || git_oid_equal(&s->id, id))
+            return s;
+    }
+}
+
+static void blob_insert(reader *r, const git_oid *id, const char *data, size_t len)
+{
+    if ((r->blob_count + 1) * 2 > r->blob_cap) {
+        size_t old_cap = r->blob_cap;
+        blob_slot *old = r->blobs;
+        r->blob_cap = old_cap ? old_cap * 2 : 1024;
+        r->blobs = xrealloc(NULL, r->blob_cap, sizeof *r->blobs);
+        memset(r->blobs, 0, r->blob_cap * sizeof *r->blobs);
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i].data != NULL)
+                *blob_find(r, &old[i].id) = old[i];
+        free(old);
+    }
+    blob_slot *s = blob_find(r, id);
+    if (s->data == NULL) {
+        s->id = *id;
+        s->data = data;
+        s->len = len;
+        r->blob_count++;
+    }
+}
+
+/* Reads the blob id for the file at path into the arena (once per blob), at most
+ * limit bytes; for_link reads a link's target, which counts toward no limit of
+ * the whole read. Returns 0, or -1 after an error. */
+static int read_blob(reader *r, const char *path, const git_oid *id, size_t limit, bool for_link,
+                     const char **data, size_t *len)
+{
+    blob_slot *cached = blob_find(r, id);
+    if (cached != NULL && cached->data != NULL && (!for_link || cached->len <= limit)) {
+        *data = cached->data;
+        *len = cached->len;
+        return 0;
+    }
+    size_t size;
+    git_object_t type;
+    if (git_odb_read_header(&size, &type, r->odb, id) < 0) {
+        path_error(r, path, "cannot read the file's blob: %s; is the repository complete "
+                            "(git fsck)?", git_message());
+        return -1;
+    }
+    if (type != GIT_OBJECT_BLOB) {
+        path_error(r, path, "the tree says this is a file, but its object is a %s (a broken or "
+                            "hostile commit); rewrite the commit with a regular git client",
+                   git_object_type2string(type));
+        return -1;
+    }
+    if (for_link) {
+        if (size > limit) {
+            path_error(r, path, "link target is longer than %d bytes; point the link at a "
+                                "nearer file", SOURCE_MAX_PATH_LEN);
+            return -1;
+        }
+    } else if (!size_allowed(r, path, size)) {
+        return -1;
+    }
+    git_odb_object *obj;
+    if (git_odb_read(&obj, r->odb, id) < 0) {
+        path_error(r, path, "cannot read the file's blob: %s; is the repository complete "
+                            "(git fsck)?", git_message());
+        return -1;
+    }
+    size_t n = git_odb_object_size(obj);
+    if (n > size)
+        n = size; /* the header is what the limits were checked against */
+    char *copy = arena_alloc(r->a, n + 1);
+    memcpy(copy, git_odb_object_data(obj), n);
+    git_odb_object_free(obj);
+    if (!for_link)
+        blob_insert(r, id, copy, n);
+    *data = copy;
+    *len = n;
+    return 0;
+}
+
+/* ---- working tree ------------------------------------------------------- */
+
+/* Whether the working-tree path (dir: a folder) is left out, as git add -A would
+ * leave it out: it is not tracked (for a folder: nothing under it is) and git
+ * ignores it. Ignore rules only apply to untracked paths, so the cheap lookup
+ * in the index comes first: most files of a working tree are tracked, and
+ * asking git_ignore_path_is_ignored costs several stat calls per path. */
+static bool wt_ignored(reader *r, const char *path, bool dir)
+{
+    if (r->repo == NULL)
+        return false;
+    if (!dir && r->index != NULL && git_index_get_bypath(r->index, path, 0) != NULL)
+        return false; /* tracked */
+    buf p = BUF_INIT;
+    buf_append_str(&p, path);
+    if (dir)
+        buf_append_char(&p, '/'); /* also tells libgit2 it is a folder */
+    size_t pos;
+    int ignored = 0;
+    if (dir && r->index != NULL && git_index_find_prefix(&pos, r->index, p.data) == 0)
+        ignored = 0; /* something under it is tracked */
+    else if (git_ignore_path_is_ignored(&ignored, r->repo, p.data) < 0)
+        ignored = 0; /* a broken .gitignore must not hide content */
+    buf_free(&p);
+    return ignored != 0;
+}
+
+static node_kind kind_of_mode(mode_t mode)
+{
+    if (S_ISREG(mode))
+        return NODE_FILE;
+    if (S_ISDIR(mode))
+        return NODE_DIR;
+    if (S_ISLNK(mode))
+        return NODE_LINK;
+    return NODE_SPECIAL;
+}
+
+/* Reads the regular file name in the folder dfd (path: its repository path for
+ * messages) into the arena. Returns 0, 1 when it turned out not to be a regular
+ * file (skipped with a warning), or -1 after an error. */
+static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
+                        const char **data_out, size_t *len_out, git_oid *id)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        path_error(r, path, "cannot open the file: %s; check its permissions", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        path_error(r, path, "cannot read the file: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        path_warning(r, path, "not a regular file, folder or link (a socket, FIFO or device); "
+                              "skipped");
+        close(fd);
+        return 1;
+    }
+    size_t size = (size_t)st.st_size;
+    if ((uint64_t)st.st_size > SIZE_MAX / 2 || !size_allowed(r, path, size)) {
+        close(fd);
+        return -1;
+    }
+    char *data = arena_alloc(r->a, size + 1);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, data + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            path_error(r, path, "cannot read the file: %s", strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break; /* shrank while reading: take what is there */
+        got += (size_t)n;
+    }
+    close(fd);
+    data[got] = '\0';
+    if (git_odb_hash(id, data, got, GIT_OBJECT_BLOB) < 0) {
+        path_error(r, path, "cannot hash the file: %s", git_message());
+        return -1;
+    }
+    *data_out = data;
+    *len_out = got;
+    return 0;
+}
+
+/* Reads the target of the link name in folder dfd into target. Returns 0 or -1
+ * after an error. */
+static int wt_read_link(reader *r, int dfd, const char *name, const char *path, buf *target)
+{
+    char text[SOURCE_MAX_PATH_LEN + 1];
+    ssize_t n = readlinkat(dfd, name, text, sizeof text);
+    if (n < 0) {
+        path_error(r, path, "cannot read the link: %s", strerror(errno));
+        return -1;
+    }
+    if ((size_t)n > SOURCE_MAX_PATH_LEN) {
+        path_error(r, path, "link target is longer than %d bytes; point the link at a nearer "
+                            "file", SOURCE_MAX_PATH_LEN);
+        return -1;
+    }
+    buf_clear(target);
+    buf_append(target, text, (size_t)n);
+    return 0;
+}
+
+/* ---- looking paths up (both modes) -------------------------------------- */
+
+/* Looks up the canonical (link-free) path; "" is the top folder. In the working
+ * tree, what git ignores is NODE_IGNORED: as good as missing, as in a commit. */
+static node lookup(reader *r, const char *path)
+{
+    node n = {NODE_MISSING, {{0}}};
+    if (path[0] == '\0') {
+        n.kind = NODE_DIR;
+        if (r->tree_mode)
+            n.id = *git_tree_id(r->root_tree);
+        return n;
+    }
+    if (r->tree_mode) {
+        git_tree_entry *e;
+        if (git_tree_entry_bypath(&e, r->root_tree, path) < 0)
+            return n;
+        n.id = *git_tree_entry_id(e);
+        switch (git_tree_entry_type(e)) {
+        case GIT_OBJECT_TREE: n.kind = NODE_DIR; break;
+        case GIT_OBJECT_COMMIT: n.kind = NODE_SUBMODULE; break;
+        case GIT_OBJECT_BLOB:
+            n.kind = git_tree_entry_filemode(e) == GIT_FILEMODE_LINK ? NODE_LINK : NODE_FILE;
+            break;
+        default: n.kind = NODE_SPECIAL; break;
+        }
+        git_tree_entry_free(e);
+        return n;
+    }
+    struct stat st;
+    if (fstatat(r->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return n;
+    node_kind kind = kind_of_mode(st.st_mode);
+    n.kind = wt_ignored(r, path, kind == NODE_DIR) ? NODE_IGNORED : kind;
+    return n;
+}
+
+/* Reads the target of the link at the canonical path (node n) into target. */
+static int read_link_at(reader *r, const char *path, const node *n, const char *display,
+                        buf *target)
+{
+    if (!r->tree_mode)
+        return wt_read_link(r, r->root_fd, path, display, target);
+    const char *data;
+    size_t len;
+    if (read_blob(r, display, &n->id, SOURCE_MAX_PATH_LEN, true, &data, &len) < 0)
+        return -1;
+    buf_clear(target);
+    buf_append(target, data, len);
+    return 0;
+}
+
+/* Resolves the link at display, whose target text is in target and which lies in
+ * the canonical folder link_dir, to the canonical path of what it finally points
+ * at (in out), following further links. Returns the final node, or a node of kind
+ * NODE_MISSING after an error. */
+static node resolve_link(reader *r, const char *display, const char *link_dir, buf *target,
+                         buf *out)
+{
+    node none = {NODE_MISSING, {{0}}};
+    buf pending = BUF_INIT, next = BUF_INIT, shown = BUF_INIT;
+    append_escaped(&shown, target->data, target->len);
+    buf_clear(out);
+    buf_append_str(out, link_dir);
+    buf_append(&pending, target->data, target->len);
+    size_t pos = 0;
+    int hops = 0;
+    node n = lookup(r, out->data);
+    bool failed = false;
+
+    if (pending.len == 0) {
+        path_error(r, display, "link has an empty target; remove it or point it at a file");
+        failed = true;
+    } else if (memchr(pending.data, '\0', pending.len) != NULL) {
+        path_error(r, display, "link target contains a NUL byte (a broken or hostile commit); "
+                               "point the link at a file in the repository");
+        failed = true;
+    } else if (pending.data[0] == '/') {
+        path_error(r, display,
+                   "link points at the absolute path '%s'; links must stay inside the "
+                   "repository: make it relative (like ../layouts/x.html) or copy the file in",
+                   shown.data);
+        failed = true;
+    }
+    while (!failed && pos < pending.len) {
+        const char *comp = pending.data + pos;
+        const char *slash = memchr(comp, '/', pending.len - pos);
+        size_t len = slash ? (size_t)(slash - comp) : pending.len - pos;
+        pos += len + (slash != NULL);
+        if (len == 0 || (len == 1 && comp[0] == '.'))
+            continue;
+        if (len == 2 && comp[0] == '.' && comp[1] == '.') {
+            if (out->len == 0) {
+                path_error(r, display,
+                           "link points at '%s', which leads outside the repository; links "
+                           "must stay inside it: point it at a file in the repository or copy "
+                           "the file in",
+                           shown.data);
+                failed = true;
+                break;
+            }
+            char *last = strrchr(out->data, '/');
+            buf_truncate(out, last ? (size_t)(last - out->data) : 0);
+            n = lookup(r, out->data);
+            continue;
+        }
+        if (n.kind != NODE_DIR) {
+            path_error(r, display, "link points at '%s', but a part of it is a file, not a "
+                                   "folder; fix the link's target", shown.data);
+            failed = true;
+            break;
+        }
+        const char *problem = name_problem(comp, len);
+        if (problem != NULL) {
+            path_error(r, display, "link points at '%s': %s", shown.data, problem);
+            failed = true;
+            break;
+        }
+        size_t dir_len = out->len;
+        if (out->len > 0)
+            buf_append_char(out, '/');
+        buf_append(out, comp, len);
+        if (out->len > SOURCE_MAX_PATH_LEN) {
+            path_error(r, display, "link target is longer than %d bytes; point the link at a "
+                                   "nearer file", SOURCE_MAX_PATH_LEN);
+            failed = true;
+            break;
+        }
+        n = lookup(r, out->data);
+        if (n.kind == NODE_MISSING) {
+            path_error(r, display, "link points at '%s', which does not exist%s; fix the "
+                                   "link's target or add the file",
+                       shown.data, r->tree_mode ? " in this commit" : "");
+            failed = true;
+        } else if (n.kind == NODE_IGNORED) {
+            path_error(r, display, "link points at '%s', which git ignores (.gitignore), so a "
+                                   "commit would not hold it; fix the link's target or stop "
+                                   "ignoring the file", shown.data);
+            failed = true;
+        } else if (n.kind == NODE_SUBMODULE || n.kind == NODE_SPECIAL) {
+            path_error(r, display, "link points at '%s', which is a %s, not a file or folder; "
+                                   "point it at a file",
+                       shown.data, n.kind == NODE_SUBMODULE ? "submodule" : "special file");
+            failed = true;
+        } else if (n.kind == NODE_LINK) {
+            if (++hops > SOURCE_MAX_LINK_HOPS) {
+                path_error(r, display, "link leads through more than %d links (a loop of "
+                                       "links?); point it straight at a file",
+                           SOURCE_MAX_LINK_HOPS);
+                failed = true;
+                break;
+            }
+            buf link_target = BUF_INIT;
+            if (read_link_at(r, out->data, &n, display, &link_target) < 0) {
+                buf_free(&link_target);
+                failed = true;
+                break;
+            }
+            if (link_target.len == 0 || link_target.data[0] == '/' ||
+                memchr(link_target.data, '\0', link_target.len) != NULL) {
+                buf inner = BUF_INIT;
+                append_escaped(&inner, out->data, out->len);
+                path_error(r, display, "link points at '%s', which leads through the link "
+                                       "'%s' to an absolute or empty target; links must stay "
+                                       "inside the repository",
+                           shown.data, inner.data);
+                buf_free(&inner);
+                buf_free(&link_target);
+                failed = true;
+                break;
+            }
+            /* Continue with the inner link's target, then the rest of this one. */
+            buf_clear(&next);
+            buf_append(&next, link_target.data, link_target.len);
+            if (pos < pending.len) {
+                buf_append_char(&next, '/');
+                buf_append(&next, pending.data + pos, pending.len - pos);
+            }
+            buf_free(&link_target);
+            buf tmp = pending;
+            pending = next;
+            next = tmp;
+            pos = 0;
+            buf_truncate(out, dir_len);
+            n = lookup(r, out->data);
+        }
+    }
+    buf_free(&pending);
+    buf_free(&next);
+    buf_free(&shown);
+    return failed ? none : n;
+}
+
+/* ---- walking ------------------------------------------------------------ */
+
+static bool is_root(const reader *r, const char *name)
+{
+    if (r->roots == NULL)
+        return true;
+    for (const char *const *root = r->roots; *root != NULL; root++)
+        if (strcmp(*root, name) == 0)
+            return true;
+    return false;
+}
+
+/* Whether walking the canonical folder path would walk a folder being walked
+ * again: it is one of them or holds one. */
+static bool would_loop(const reader *r, const char *path)
+{
+    size_t len = strlen(path);
+    for (size_t i = 0; i < r->walking_count; i++) {
+        const char *w = r->walking[i];
+        if (len == 0 || (strncmp(w, path, len) == 0 && (w[len] == '\0' || w[len] == '/')))
+            return true;
+    }
+    return false;
+}
+
+/* Counts one file or folder against SOURCE_MAX_FILES; false when over. */
+static bool count_visit(reader *r)
+{
+    if (++r->visited <= SOURCE_MAX_FILES)
+        return true;
+    path_error(r, NULL,
+               "more than %d files and folders to read; the limit keeps a build's memory and "
+               "time bounded: split the content or raise SOURCE_MAX_FILES",
+               SOURCE_MAX_FILES);
+    r->stop = true;
+    return false;
+}
+
+typedef struct dir_entry {
+    char *name;
+    unsigned char type; /* d_type */
+} dir_entry;
+
+static int compare_entries(const void *x, const void *y)
+{
+    return strcmp(((const dir_entry *)x)->name, ((const dir_entry *)y)->name);
+}
+
+static void walk_dir(reader *r, buf *display, buf *canon, const node *dir, int dfd);
+
+/* Reads the file, folder or link at display (canonical path canon, kind n); in the
+ * working tree, dfd and name locate it (dfd -1: by canon from the top). */
+static void visit(reader *r, buf *display, buf *canon, node n, int dfd, const char *name)
+{
+    if (display->len > SOURCE_MAX_PATH_LEN) {
+        path_error(r, display->data, "path is longer than %d bytes; use shorter folder and "
+                                     "file names", SOURCE_MAX_PATH_LEN);
+        return;
+    }
+    if (dfd < 0) {
+        dfd = r->root_fd;
+        name = canon->data;
+    }
+    switch (n.kind) {
+    case NODE_FILE: {
+        if (!count_visit(r))
+            return;
+        const char *data;
+        size_t len;
+        int rc = r->tree_mode ? read_blob(r, display->data, &n.id, 0, false, &data, &len)
+                              : wt_read_file(r, dfd, name, display->data, &data, &len, &n.id);
+        if (rc == 0)
+            add_file(r, display->data, display->len, data, len, &n.id);
+        return;
+    }
+    case NODE_DIR: {
+        if (!count_visit(r))
+            return;
+        int sub = -1;
+        if (!r->tree_mode) {
+            sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                path_error(r, display->data, "cannot open the folder: %s; check its "
+                                             "permissions", strerror(errno));
+                return;
+            }
+        }
+        walk_dir(r, display, canon, &n, sub);
+        return;
+    }
+    case NODE_LINK: {
+        buf target = BUF_INIT, resolved = BUF_INIT;
+        int rc = r->tree_mode ? read_link_at(r, canon->data, &n, display->data, &target)
+                              : wt_read_link(r, dfd, name, display->data, &target);
+        if (rc == 0) {
+            const char *slash = strrchr(canon->data, '/');
+            buf link_dir = BUF_INIT;
+            buf_append(&link_dir, canon->data, slash ? (size_t)(slash - canon->data) : 0);
+            node t = resolve_link(r, display->data, link_dir.data, &target, &resolved);
+            buf_free(&link_dir);
+            if (t.kind == NODE_DIR && would_loop(r, resolved.data)) {
+                path_error(r, display->data,
+                           "link points at the folder '%s', which is already being read on "
+                           "the way here (a loop); point it at a file or a folder elsewhere",
+                           resolved.data[0] ? resolved.data : ".");
+            } else if (t.kind == NODE_FILE || t.kind == NODE_DIR) {
+                visit(r, display, &resolved, t, -1, NULL);
+            }
+        }
+        buf_free(&target);
+        buf_free(&resolved);
+        return;
+    }
+    case NODE_SUBMODULE:
+        path_warning(r, display->data, "submodule skipped: handbook does not read "
+                                       "submodules (copy the files in to publish them)");
+        return;
+    case NODE_SPECIAL:
+        path_warning(r, display->data, "not a regular file, folder or link (a socket, FIFO or "
+                                       "device); skipped");
+        return;
+    case NODE_MISSING:
+    case NODE_IGNORED:
+        return;
+    }
+}
+
+/* Appends "/name" (or "name" at the top) to both paths; returns the old lengths
+ * through the pointers so the caller can cut them back. */
+static void push_name(buf *display, buf *canon, const char *name, size_t *dlen, size_t *clen)
+{
+    *dlen = display->len;
+    *clen = canon->len;
+    if (display->len > 0)
+        buf_append_char(display, '/');
+    buf_append_str(display, name);
+    if (canon->len > 0)
+        buf_append_char(canon, '/');
+    buf_append_str(canon, name);
+}
+
+static void walk_tree(reader *r, buf *display, buf *canon, const node *dir)
+{
+    git_tree *tree;
+    if (git_tree_lookup(&tree, r->repo, &dir->id) < 0) {
+        path_error(r, display->len ? display->data : NULL,
+                   "cannot read the folder's tree: %s; the repository is damaged or the commit "
+                   "was made by a broken or hostile tool: check it with 'git fsck'",
+                   git_message());
+        return;
+    }
+    bool top = display->len == 0;
+    size_t count = git_tree_entrycount(tree);
+    for (size_t i = 0; i < count && !r->stop; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        const char *name = git_tree_entry_name(e);
+        if (top && !is_root(r, name))
+            continue;
+        size_t dlen, clen;
+        push_name(display, canon, name, &dlen, &clen);
+        const char *problem = name_problem(name, strlen(name));
+        if (problem != NULL) {
+            path_error(r, display->data, "%s", problem);
+        } else {
+            node n = {NODE_SPECIAL, *git_tree_entry_id(e)};
+            switch (git_tree_entry_type(e)) {
+            case GIT_OBJECT_TREE: n.kind = NODE_DIR; break;
+            case GIT_OBJECT_COMMIT: n.kind = NODE_SUBMODULE; break;
+            case GIT_OBJECT_BLOB:
+                n.kind = git_tree_entry_filemode(e) == GIT_FILEMODE_LINK ? NODE_LINK : NODE_FILE;
+                break;
+            default: break;
+            }
+            visit(r, display, canon, n, -1, NULL);
+        }
+        buf_truncate(display, dlen);
+        buf_truncate(canon, clen);
+    }
+    git_tree_free(tree);
+}
+
+static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
+{
+    DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        path_error(r, display->len ? display->data : r->repo_dir, "cannot read the folder: %s",
+                   strerror(errno));
+        close(dfd);
+        return;
+    }
+    bool top = display->len == 0;
+    dir_entry *entries = NULL;
+    size_t count = 0, cap = 0;
+    bool nested_repo = false;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (strcmp(name, ".git") == 0) {
+            if (!top)
+                nested_repo = true;
+            continue;
+        }
+        if (top && !is_root(r, name))
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 32;
+            entries = xrealloc(entries, cap, sizeof *entries);
+        }
+        entries[count].name = strdup(name);
+        if (entries[count].name == NULL)
+            abort();
+        entries[count].type = de->d_type;
+        count++;
+    }
+    size_t walk_count = count;
+    if (nested_repo) {
+        path_warning(r, display->data, "folder holds its own git repository (.git): a nested "
+                                       "repository or submodule; skipped, as a commit would "
+                                       "skip it (copy the files in to publish them)");
+        walk_count = 0;
+    }
+    if (count > 1)
+        qsort(entries, count, sizeof *entries, compare_entries);
+    int fd = dirfd(d);
+    for (size_t i = 0; i < walk_count && !r->stop; i++) {
+        const char *name = entries[i].name;
+        size_t dlen, clen;
+        push_name(display, canon, name, &dlen, &clen);
+        const char *problem = name_problem(name, strlen(name));
+        if (problem != NULL) {
+            path_error(r, display->data, "%s", problem);
+        } else {
+            node n = {NODE_MISSING, {{0}}};
+            switch (entries[i].type) {
+            case DT_REG: n.kind = NODE_FILE; break;
+            case DT_DIR: n.kind = NODE_DIR; break;
+            case DT_LNK: n.kind = NODE_LINK; break;
+            case DT_UNKNOWN: {
+                struct stat st;
+                if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                    n.kind = kind_of_mode(st.st_mode);
+                break;
+            }
+            default: n.kind = NODE_SPECIAL; break;
+            }
+            if (n.kind != NODE_MISSING && !wt_ignored(r, canon->data, n.kind == NODE_DIR))
+                visit(r, display, canon, n, fd, name);
+        }
+        buf_truncate(display, dlen);
+        buf_truncate(canon, clen);
+    }
+    closedir(d);
+    for (size_t i = 0; i < count; i++)
+        free(entries[i].name);
+    free(entries);
+}
+
+/* Walks the folder dir at display (canonical path canon); in the working tree,
+ * dfd is the folder, opened, and closed here. */
+static void walk_dir(reader *r, buf *display, buf *canon, const node *dir, int dfd)
+{
+    if (r->walking_count == r->walking_cap) {
+        r->walking_cap = r->walking_cap ? r->walking_cap * 2 : 16;
+        r->walking = xrealloc(r->walking, r->walking_cap, sizeof *r->walking);
+    }
+    r->walking[r->walking_count++] = arena_strndup(r->a, canon->data, canon->len);
+    if (r->tree_mode)
+        walk_tree(r, display, canon, dir);
+    else
+        walk_worktree(r, display, canon, dfd);
+    r->walking_count--;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+/* Edit distance between a and b (short strings), for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 200 || lb > 200)
+        return SIZE_MAX;
+    size_t row[201];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t corner = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = corner + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            corner = up;
+        }
+    }
+    return row[lb];
+}
+
+/* Adds "unknown ref" with the nearest branch or tag name as a suggestion. */
+static void unknown_ref(reader *r, const char *ref)
+{
+    buf best = BUF_INIT;
+    size_t best_distance = SIZE_MAX, refs = 0;
+    git_reference_iterator *it;
+    if (git_reference_iterator_new(&it, r->repo) == 0) {
+        git_reference *ref_obj;
+        while (git_reference_next(&ref_obj, it) == 0) {
+            const char *full = git_reference_name(ref_obj);
+            if (strncmp(full, "refs/heads/", 11) == 0 || strncmp(full, "refs/tags/", 10) == 0 ||
+                strncmp(full, "refs/remotes/", 13) == 0) {
+                const char *name = git_reference_shorthand(ref_obj);
+                refs++;
+                size_t d = edit_distance(ref, name);
+                if (d < best_distance) {
+                    best_distance = d;
+                    buf_clear(&best);
+                    buf_append_str(&best, name);
+                }
+            }
+            git_reference_free(ref_obj);
+        }
+        git_reference_iterator_free(it);
+    }
+    size_t len = strlen(ref);
+    size_t allowed = len < 3 ? 1 : len / 3 + 1;
+    buf shown = BUF_INIT;
+    append_escaped(&shown, ref, len);
+    if (refs == 0) {
+        path_error(r, NULL, "unknown ref '%s': the repository '%s' has no commits yet; commit "
+                            "the content first", shown.data, r->repo_dir);
+    } else if (best_distance <= allowed) {
+        path_error(r, NULL, "unknown ref '%s'; did you mean '%s'? (list branches with 'git "
+                            "branch -a' and tags with 'git tag')", shown.data, best.data);
+    } else {
+        path_error(r, NULL, "unknown ref '%s': no branch, tag or commit has that name; list "
+                            "branches with 'git branch -a' and tags with 'git tag'", shown.data);
+    }
+    buf_free(&shown);
+    buf_free(&best);
+}
+
+/* Finds the commit of opts->ref and its tree; returns 0 or -1 after an error. */
+static int open_commit(reader *r, const char *ref, char commit_id[41])
+{
+    git_object *obj = NULL;
+    int rc = git_revparse_single(&obj, r->repo, ref);
+    if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC || rc == GIT_EUNBORNBRANCH) {
+        unknown_ref(r, ref);
+        return -1;
+    }
+    if (rc == GIT_EAMBIGUOUS) {
+        path_error(r, NULL, "ref '%s' is ambiguous: several objects have ids starting with it; "
+                            "give more digits of the commit id", ref);
+        return -1;
+    }
+    if (rc < 0) {
+        path_error(r, NULL, "cannot read ref '%s': %s", ref, git_message());
+        return -1;
+    }
+    git_object *commit = NULL;
+    if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+        path_error(r, NULL, "ref '%s' names a %s, not a commit; give a branch, tag or commit id",
+                   ref, git_object_type2string(git_object_type(obj)));
+        git_object_free(obj);
+        return -1;
+    }
+    git_object_free(obj);
+    git_oid_tostr(commit_id, 41, git_object_id(commit));
+    rc = git_commit_tree(&r->root_tree, (git_commit *)commit);
+    git_object_free(commit);
+    if (rc < 0) {
+        path_error(r, NULL, "cannot read the tree of ref '%s': %s; is the repository complete "
+                            "(git fsck)?", ref, git_message());
+        return -1;
+    }
+    if (git_repository_odb(&r->odb, r->repo) < 0) {
+        path_error(r, NULL, "cannot open the objects of '%s': %s", r->repo_dir, git_message());
+        return -1;
+    }
+    return 0;
+}
+
+static int compare_files(const void *x, const void *y)
+{
+    return strcmp(((const source_file *)x)->path, ((const source_file *)y)->path);
+}
+
+int source_read(arena *a, const source_options *opts, source_tree *out, diag_list *diags)
+{
+    *out = (source_tree){NULL, 0, ""};
+    size_t errors_before = diags->errors;
+    reader r = {
+        .a = a,
+        .diags = diags,
+        .roots = opts->roots,
+        .repo_dir = opts->repo_dir != NULL ? opts->repo_dir : ".",
+        .root_fd = -1,
+    };
+    buf display = BUF_INIT, canon = BUF_INIT;
+    git_libgit2_init();
+
+    struct stat st;
+    if (stat(r.repo_dir, &st) < 0) {
+        path_error(&r, NULL, "cannot open the repository folder '%s': %s; check the folder name",
+                   r.repo_dir, strerror(errno));
+        goto done;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        path_error(&r, NULL, "'%s' is not a folder; give the folder of the content repository",
+                   r.repo_dir);
+        goto done;
+    }
+    int rc = git_repository_open_ext(&r.repo, r.repo_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+    if (rc < 0 && rc != GIT_ENOTFOUND) {
+        path_error(&r, NULL, "cannot open the git repository '%s': %s", r.repo_dir,
+                   git_message());
+        goto done;
+    }
+    if (rc < 0)
+        r.repo = NULL; /* a plain folder */
+
+    if (opts->ref != NULL) {
+        if (r.repo == NULL) {
+            path_error(&r, NULL, "'%s' is not a git repository, so --ref %s cannot be read; "
+                                 "leave out --ref to read the folder as it is",
+                       r.repo_dir, opts->ref);
+            goto done;
+        }
+        r.tree_mode = true;
+        if (open_commit(&r, opts->ref, out->commit_id) < 0)
+            goto done;
+        node top = {NODE_DIR, *git_tree_id(r.root_tree)};
+        walk_dir(&r, &display, &canon, &top, -1);
+    } else {
+        if (r.repo != NULL && git_repository_is_bare(r.repo)) {
+            path_error(&r, NULL, "'%s' is a bare repository: it has no working tree to read; "
+                                 "pass --ref (for example --ref HEAD)", r.repo_dir);
+            goto done;
+        }
+        if (r.repo != NULL && git_repository_index(&r.index, r.repo) < 0)
+            r.index = NULL; /* no index: nothing is tracked, ignores still apply */
+        r.root_fd = open(r.repo_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int top_fd = r.root_fd >= 0 ? dup(r.root_fd) : -1;
+        if (top_fd < 0) {
+            path_error(&r, NULL, "cannot open the repository folder '%s': %s", r.repo_dir,
+                       strerror(errno));
+            goto done;
+        }
+        node top = {NODE_DIR, {{0}}};
+        walk_dir(&r, &display, &canon, &top, top_fd);
+    }
+
+    /* Sorted by path; a hostile tree can name one path twice. */
+    if (r.file_count > 1)
+        qsort(r.files, r.file_count, sizeof *r.files, compare_files);
+    size_t kept = 0;
+    for (size_t i = 0; i < r.file_count; i++) {
+        if (kept > 0 && strcmp(r.files[kept - 1].path, r.files[i].path) == 0) {
+            path_error(&r, r.files[i].path, "the commit holds this path twice (a broken or "
+                                            "hostile commit); rewrite it with a regular git "
+                                            "client");
+            continue;
+        }
+        r.files[kept++] = r.files[i];
+    }
+    if (kept > 0) {
+        out->files = arena_alloc(a, kept * sizeof *out->files);
+        memcpy(out->files, r.files, kept * sizeof *out->files);
+    }
+    out->count = kept;
+
+done:
+    buf_free(&display);
+    buf_free(&canon);
+    free(r.files);
+    free(r.blobs);
+    free(r.walking);
+    if (r.root_fd >= 0)
+        close(r.root_fd);
+    git_tree_free(r.root_tree);
+    git_odb_free(r.odb);
+    git_index_free(r.index);
+    git_repository_free(r.repo);
+    git_libgit2_shutdown();
+    return diags->errors > errors_before ? -1 : 0;
+}
+
+const source_file *source_find(const source_tree *tree, const char *path)
+{
+    size_t lo = 0, hi = tree->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(tree->files[mid].path, path);
+        if (c == 0)
+            return &tree->files[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
