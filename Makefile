@@ -47,7 +47,8 @@ check:
 	@$(MAKE) --no-print-directory run-checks
 
 run-checks: $(TESTS) $(ASAN_TESTS) $(if $(MAIN_SRC),build/handbook build/asan/handbook)
-	@tests/run-checks $(TESTS) $(ASAN_TESTS)
+	@tests/run-checks $(TESTS) $(ASAN_TESTS) \
+	    $(if $(MAIN_SRC),tests/test_cli.sh:build/handbook tests/test_cli.sh:build/asan/handbook)
 
 check-mustache:
 	@scripts/install-deps test
@@ -91,7 +92,7 @@ fuzz-template:
 	@scripts/install-deps fuzz
 	@mkdir -p build/fuzz build/fuzz/corpus-template
 	clang $(WARNINGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -Isrc $(PKG_CFLAGS) \
-	    tests/fuzz/fuzz_template.c src/template.c src/value.c src/buf.c src/diag.c src/arena.c \
+	    tests/fuzz/fuzz_template.c src/template.c src/suggest.c src/value.c src/buf.c src/diag.c src/arena.c \
 	    -o build/fuzz/fuzz_template
 	build/fuzz/fuzz_template -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-template tests/fuzz/corpus-template

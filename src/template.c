@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "suggest.h"
 
 typedef enum token_kind {
     TOKEN_TEXT,
@@ -834,31 +835,6 @@ const template *template_set_add(template_set *set, const char *name, const char
 
 /* ---------- checking references ---------- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return SIZE_MAX;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag_prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag_prev + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag_prev = up;
-        }
-    }
-    return row[lb];
-}
-
 static int check_ops(const template_set *set, const op *ops, uint32_t count, diag_list *diags)
 {
     int status = 0;
@@ -866,18 +842,11 @@ static int check_ops(const template_set *set, const op *ops, uint32_t count, dia
         const op *o = &ops[i];
         if ((o->kind == OP_PARTIAL || o->kind == OP_PARENT) && !o->name.dynamic &&
             lookup_template(set, o->name.raw, o->name.raw_len) == NULL) {
-            const char *best = NULL;
-            size_t best_distance = 3; /* suggest only close names */
-            for (size_t k = 0; k < set->cap; k++) {
-                const char *candidate = set->entries[k].name;
-                if (candidate == NULL)
-                    continue;
-                size_t d = edit_distance(o->name.raw, candidate);
-                if (d < best_distance || (d == best_distance && best && strcmp(candidate, best) < 0 && d < 3)) {
-                    best = candidate;
-                    best_distance = d;
-                }
-            }
+            suggestion hint = suggest_begin(o->name.raw);
+            for (size_t k = 0; k < set->cap; k++)
+                if (set->entries[k].name != NULL)
+                    suggest_consider(&hint, set->entries[k].name);
+            const char *best = hint.best;
             const char *what = o->kind == OP_PARTIAL ? "partial" : "parent";
             if (best)
                 diag_add(diags, DIAG_ERROR, o->file, o->line, o->col,

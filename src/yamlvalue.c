@@ -10,6 +10,8 @@
 typedef struct reader {
     arena *arena;
     const char *file;
+    const char *text;
+    size_t len;
     uint32_t first_line;
     diag_list *diags;
     yaml_parser_t parser;
@@ -38,10 +40,17 @@ static bool next_event(reader *r, yaml_event_t *event)
     const char *problem = r->parser.problem ? r->parser.problem : "malformed YAML";
     source_pos p = pos_of(r, r->parser.problem_mark);
     if (r->parser.error == YAML_READER_ERROR) {
-        /* The reader knows only a byte offset, not a line. */
-        diag_add(r->diags, DIAG_ERROR, r->file, 0, 0,
-                 "%s at byte %zu; save the file as UTF-8", problem,
-                 (size_t)r->parser.problem_offset);
+        /* The reader knows only a byte offset; count lines and characters
+         * up to it. */
+        size_t offset = r->parser.problem_offset < r->len ? r->parser.problem_offset : r->len;
+        uint32_t line = r->first_line, col = 1;
+        for (size_t i = 0; i < offset; i++) {
+            if (r->text[i] == '\n')
+                line++, col = 1;
+            else if (((unsigned char)r->text[i] & 0xC0) != 0x80)
+                col++;
+        }
+        diag_add(r->diags, DIAG_ERROR, r->file, line, col, "%s; save the file as UTF-8", problem);
     } else if (r->parser.context != NULL) {
         diag_add(r->diags, DIAG_ERROR, r->file, p.line, p.col, "%s %s", problem,
                  r->parser.context);
@@ -304,8 +313,15 @@ static value *parse_node(reader *r, yaml_event_t *event, int depth)
 int yamlvalue_parse(arena *a, const char *file, const char *text, size_t len,
                     uint32_t first_line, diag_list *diags, value **out)
 {
-    reader r = {.arena = a, .file = file, .first_line = first_line, .diags = diags};
+    reader r = {.arena = a, .file = file, .text = text, .len = len, .first_line = first_line,
+                .diags = diags};
     *out = NULL;
+    if (len > YAMLVALUE_MAX_SIZE) {
+        diag_add(diags, DIAG_ERROR, file, 0, 0,
+                 "the file is %zu bytes, more than the limit of %d bytes for YAML; split it up",
+                 len, YAMLVALUE_MAX_SIZE);
+        return -1;
+    }
     if (!yaml_parser_initialize(&r.parser)) {
         diag_add(diags, DIAG_ERROR, file, 0, 0, "cannot start the YAML parser");
         return -1;

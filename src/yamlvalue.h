@@ -20,6 +20,10 @@
  * tree recursively. */
 #define YAMLVALUE_MAX_DEPTH 64
 
+/* Larger YAML is refused: settings and data files are a few KiB, and this
+ * bounds the time and memory a hostile file can take. */
+#define YAMLVALUE_MAX_SIZE (1024 * 1024)
+
 /* Parses one YAML document of len bytes. file names the source in messages and
  * must outlive the values (the nodes point at it). first_line is the line of
  * file on which text starts (1 for a whole file; later for front matter).

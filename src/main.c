@@ -1,0 +1,133 @@
+/* main.c - the handbook command line. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "diag.h"
+
+#define HANDBOOK_VERSION "0.1.0"
+
+/* sysexits.h's EX_USAGE: the command was used wrongly. */
+enum { EXIT_USAGE = 64 };
+
+static const char usage_text[] =
+    "usage: handbook build [options]   build the handbook into a folder\n"
+    "       handbook check [options]   find every mistake, write nothing\n"
+    "\n"
+    "options:\n"
+    "  --repo DIR        the handbook's repository (default: the current folder)\n"
+    "  --ref REF         read this branch, tag or commit instead of the working tree;\n"
+    "                    works in a bare repository too\n"
+    "  -o, --output DIR  where build writes the site (default: site)\n"
+    "  --base-url URL    the site's address, e.g. https://example.org/handboek/\n"
+    "                    (default: base_url in handbook.yaml)\n"
+    "  -h, --help        show this help\n"
+    "  --version         show the version\n"
+    "\n"
+    "Errors are printed as file:line:col: error: message. check exits with 1\n"
+    "when there are errors; set NO_COLOR to turn colors off.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "handbook: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage_text);
+    return EXIT_USAGE;
+}
+
+/* The output folder is replaced as a whole, so it must not be the current
+ * folder, a parent of it, the root or the repository itself. */
+static const char *unsafe_output(const char *output, const char *repo)
+{
+    const char *base = strrchr(output, '/');
+    base = base ? base + 1 : output;
+    if (output[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+        strspn(output, "/") == strlen(output))
+        return "is not a folder that can be replaced";
+    char out_real[PATH_MAX], repo_real[PATH_MAX], cwd_real[PATH_MAX];
+    if (realpath(output, out_real) == NULL)
+        return NULL; /* does not exist yet: nothing to replace */
+    if (realpath(repo, repo_real) != NULL && strcmp(out_real, repo_real) == 0)
+        return "is the repository itself";
+    if (realpath(".", cwd_real) != NULL) {
+        size_t n = strlen(out_real);
+        if (strncmp(cwd_real, out_real, n) == 0 && (cwd_real[n] == '/' || cwd_real[n] == '\0'))
+            return "contains the current folder";
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"repo", required_argument, NULL, 'r'},   {"ref", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'}, {"base-url", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0}};
+    build_options opts = {.repo_dir = ".", .output_dir = "site"};
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'r': opts.repo_dir = optarg; break;
+        case 'f': opts.ref = optarg; break;
+        case 'o': opts.output_dir = optarg; break;
+        case 'b': opts.base_url = optarg; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'v': printf("handbook %s\n", HANDBOOK_VERSION); return 0;
+        default:
+            return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("%s", "say what to do: build or check");
+    const char *command = argv[optind++];
+    /* Options may also follow the command. */
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'r': opts.repo_dir = optarg; break;
+        case 'f': opts.ref = optarg; break;
+        case 'o': opts.output_dir = optarg; break;
+        case 'b': opts.base_url = optarg; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'v': printf("handbook %s\n", HANDBOOK_VERSION); return 0;
+        default:
+            return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    bool check_only = strcmp(command, "check") == 0;
+    if (!check_only && strcmp(command, "build") != 0)
+        return usage_error("unknown command '%s'; use build or check", command);
+    if (check_only) {
+        opts.output_dir = NULL;
+    } else {
+        const char *why = unsafe_output(opts.output_dir, opts.repo_dir);
+        if (why != NULL) {
+            fprintf(stderr, "handbook: the output folder '%s' %s; choose another with -o\n",
+                    opts.output_dir, why);
+            return EXIT_USAGE;
+        }
+    }
+
+    diag_list diags = DIAG_LIST_INIT;
+    build_result result;
+    int status = build_run(&opts, &result, &diags);
+    bool color = diag_use_color(stderr);
+    diag_print(&diags, stderr, color);
+    if (status < 0) {
+        fprintf(stderr, "handbook: %zu error%s%s\n", diags.errors, diags.errors == 1 ? "" : "s",
+                check_only ? "" : "; the site was not changed");
+    } else if (check_only) {
+        fprintf(stderr, "handbook: %zu pages checked, no errors\n", result.pages);
+    } else {
+        fprintf(stderr, "handbook: %zu pages and %zu assets written to %s in %.2f s\n",
+                result.pages, result.assets, opts.output_dir, result.seconds);
+    }
+    diag_list_free(&diags);
+    return status < 0 ? 1 : 0;
+}

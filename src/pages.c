@@ -1,0 +1,290 @@
+#include "pages.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "markdown.h"
+#include "yamlvalue.h"
+
+/* Names the generator sets on every page; front matter may not use them. */
+static const char *const computed_fields[] = {"url", "permalink", "content", "headings", "source",
+                                              "slug", "collection", "is_home", "pages", NULL};
+
+typedef struct page_list {
+    page **items;
+    size_t count, cap;
+} page_list;
+
+static void add_page(arena *a, page_list *list, page *p)
+{
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        list->items = arena_grow(a, list->items, list->count, cap, sizeof *list->items);
+        list->cap = cap;
+    }
+    list->items[list->count++] = p;
+}
+
+static bool is_slug(const char *s, size_t len)
+{
+    if (len == 0 || s[0] == '-' || s[len - 1] == '-')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && s[i + 1] != '-');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* A file name made into a slug, to suggest a rename: lowercase ASCII letters
+ * and digits, everything else a single dash. */
+static void suggest_slug(buf *out, const char *s, size_t len)
+{
+    bool dash = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            if (dash && out->len > 0)
+                buf_append_char(out, '-');
+            buf_append_char(out, c);
+            dash = false;
+        } else if (((unsigned char)c & 0xC0) != 0x80) {
+            dash = true;
+        }
+    }
+    if (out->len == 0)
+        buf_append_str(out, "pagina");
+}
+
+/* "/praktijkvoorbeelden/:slug/" with "x" gives "/praktijkvoorbeelden/x/";
+ * an empty slug (index.md) leaves no double slash. */
+static const char *expand_url(arena *a, const char *pattern, const char *slug)
+{
+    buf b = BUF_INIT;
+    for (const char *p = pattern; *p;) {
+        if (strncmp(p, ":slug", 5) == 0) {
+            buf_append_str(&b, slug);
+            p += 5;
+        } else {
+            if (!(*p == '/' && b.len > 0 && b.data[b.len - 1] == '/'))
+                buf_append_char(&b, *p);
+            p++;
+        }
+    }
+    const char *url = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return url;
+}
+
+static const char *output_path_of(arena *a, const char *url)
+{
+    buf b = BUF_INIT;
+    buf_append_str(&b, url + 1);
+    if (b.len == 0 || b.data[b.len - 1] == '/')
+        buf_append_str(&b, "index.html");
+    const char *path = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return path;
+}
+
+static const collection *collection_of(const config *cfg, const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path) : 0;
+    *name = slash ? slash + 1 : path;
+    for (size_t i = 0; i < cfg->collection_count; i++) {
+        const collection *c = &cfg->collections[i];
+        if (c->folder && strlen(c->folder) == dir_len && strncmp(c->folder, path, dir_len) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static page *read_page(arena *a, const source_file *f, const collection *c, const char *name,
+                       diag_list *diags)
+{
+    size_t errors_before = diags->errors;
+    if (markdown_check_utf8(f->path, f->data, f->len, 1, diags) < 0)
+        return NULL;
+    markdown_parts parts;
+    if (markdown_split_front_matter(f->path, f->data, f->len, &parts, diags) < 0)
+        return NULL;
+    value *fm = NULL;
+    if (parts.has_front_matter &&
+        yamlvalue_parse(a, f->path, parts.front_matter, parts.front_matter_len,
+                        parts.front_matter_line, diags, &fm) < 0)
+        return NULL;
+    if (fm == NULL || fm->kind == VALUE_NULL)
+        fm = value_new_map(a, (source_pos){f->path, 1, 1});
+    if (fm->kind != VALUE_MAP) {
+        diag_add(diags, DIAG_ERROR, f->path, fm->pos.line, fm->pos.col,
+                 "front matter must be 'name: value' lines, not %s", value_kind_name(fm->kind));
+        return NULL;
+    }
+    page *p = arena_alloc(a, sizeof *p);
+    p->source_path = f->path;
+    p->collection = c;
+    p->front_matter = fm;
+    p->body = parts.body;
+    p->body_len = parts.body_len;
+    p->body_line = parts.body_line;
+    p->layout = c->layout;
+    p->layout_pos = c->layout_pos;
+
+    size_t slug_len = strlen(name) - 3; /* without ".md" */
+    if (slug_len == 5 && strncmp(name, "index", 5) == 0) {
+        p->slug = "";
+    } else if (is_slug(name, slug_len)) {
+        p->slug = arena_strndup(a, name, slug_len);
+    } else {
+        buf better = BUF_INIT;
+        suggest_slug(&better, name, slug_len);
+        diag_add(diags, DIAG_ERROR, f->path, 0, 0,
+                 "the file name '%s' cannot be part of a web address; rename the file to "
+                 "'%s.md' (lowercase letters, digits and dashes)",
+                 name, better.data);
+        buf_free(&better);
+    }
+
+    const value *title = value_map_get_str(fm, "title");
+    if (title == NULL) {
+        diag_add(diags, DIAG_ERROR, f->path, parts.has_front_matter ? parts.front_matter_line : 1,
+                 1, "the page has no title; add a line 'title: ...' to its front matter%s",
+                 parts.has_front_matter ? "" : " (between two '---' lines at the top)");
+    } else if (title->kind != VALUE_STRING || title->as.string.len == 0) {
+        diag_add(diags, DIAG_ERROR, f->path, title->pos.line, title->pos.col,
+                 "'title' must be text, not %s", value_kind_name(title->kind));
+    } else {
+        p->title = title->as.string.text;
+    }
+    for (size_t i = 0; i < fm->as.map.count; i++) {
+        const value_entry *e = &fm->as.map.entries[i];
+        for (const char *const *k = computed_fields; *k; k++)
+            if (strcmp(*k, e->key) == 0)
+                diag_add(diags, DIAG_ERROR, f->path, e->key_pos.line, e->key_pos.col,
+                         "'%s' is set by handbook itself; remove it from the front matter", e->key);
+    }
+    if (diags->errors > errors_before)
+        return NULL;
+    p->url = expand_url(a, c->url_pattern, p->slug);
+    p->output_path = output_path_of(a, p->url);
+    p->is_home = strcmp(p->url, "/") == 0;
+    return p;
+}
+
+/* Overview pages list their entries by weight, then by title. */
+static double weight_of(const page *p)
+{
+    const value *w = value_map_get_str(p->front_matter, "weight");
+    return w && w->kind == VALUE_NUMBER ? w->as.number : 0;
+}
+
+static int compare_entries(const void *x, const void *y)
+{
+    const page *a = *(page *const *)x, *b = *(page *const *)y;
+    double wa = weight_of(a), wb = weight_of(b);
+    if (wa != wb)
+        return wa < wb ? -1 : 1;
+    int c = strcasecmp(a->title, b->title);
+    return c ? c : strcmp(a->url, b->url);
+}
+
+static int compare_urls(const void *x, const void *y)
+{
+    return strcmp((*(page *const *)x)->url, (*(page *const *)y)->url);
+}
+
+static page *generated_page(arena *a, const char *url, const char *title, const char *layout,
+                            source_pos layout_pos)
+{
+    page *p = arena_alloc(a, sizeof *p);
+    p->url = url;
+    p->output_path = output_path_of(a, url);
+    p->title = title;
+    p->layout = layout;
+    p->layout_pos = layout_pos;
+    p->front_matter = value_new_map(a, (source_pos){0});
+    p->slug = "";
+    p->body = "";
+    return p;
+}
+
+static void describe(buf *out, const page *p)
+{
+    if (p->source_path)
+        buf_append_str(out, p->source_path);
+    else if (p->is_list)
+        buf_printf(out, "the overview of collection '%s' (handbook.yaml:%u:%u)", p->collection->name,
+                   (unsigned)p->collection->pos.line, (unsigned)p->collection->pos.col);
+    else
+        buf_append_str(out, "the 404 page");
+}
+
+int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags)
+{
+    size_t errors_before = diags->errors;
+    const config *cfg = &s->config;
+    page_list all = {0};
+    for (size_t i = 0; i < tree->count; i++) {
+        const source_file *f = &tree->files[i];
+        size_t len = strlen(f->path);
+        const char *name;
+        const collection *c = collection_of(cfg, f->path, &name);
+        if (c == NULL || len < 3 || strcmp(f->path + len - 3, ".md") != 0)
+            continue;
+        page *p = read_page(a, f, c, name, diags);
+        if (p != NULL)
+            add_page(a, &all, p);
+    }
+    for (size_t i = 0; i < cfg->collection_count; i++) {
+        const collection *c = &cfg->collections[i];
+        if (c->list_url == NULL)
+            continue;
+        page *list = generated_page(a, c->list_url, c->list_title, c->list_layout, c->list_layout_pos);
+        list->collection = c;
+        list->is_list = true;
+        list->intro = c->list_intro;
+        for (size_t k = 0; k < all.count; k++)
+            if (all.items[k]->collection == c && !all.items[k]->is_list)
+                list->entry_count++;
+        list->entries = arena_alloc(a, (list->entry_count + 1) * sizeof *list->entries);
+        size_t n = 0;
+        for (size_t k = 0; k < all.count; k++)
+            if (all.items[k]->collection == c && !all.items[k]->is_list)
+                list->entries[n++] = all.items[k];
+        qsort(list->entries, n, sizeof *list->entries, compare_entries);
+        add_page(a, &all, list);
+    }
+    add_page(a, &all, generated_page(a, "/404.html", "Pagina niet gevonden", "404", (source_pos){0}));
+
+    /* Two sources may not share a URL. */
+    strmap by_url = STRMAP_INIT;
+    for (size_t i = 0; i < all.count; i++) {
+        page *p = all.items[i];
+        page *other = strmap_put(&by_url, p->url, p);
+        if (other != NULL) {
+            /* Name a contributor's file first: that is the one to rename. */
+            const page *mine = p->source_path || !other->source_path ? p : other;
+            const page *theirs = mine == p ? other : p;
+            buf first = BUF_INIT, second = BUF_INIT;
+            describe(&first, mine);
+            describe(&second, theirs);
+            diag_add(diags, DIAG_ERROR, mine->source_path ? mine->source_path : "handbook.yaml", 0,
+                     0, "%s and %s both want the address %s; rename one of them", first.data,
+                     second.data, p->url);
+            buf_free(&first);
+            buf_free(&second);
+        }
+        if (p->source_path)
+            strmap_put(&s->by_source, p->source_path, p);
+    }
+    strmap_free(&by_url);
+    qsort(all.items, all.count, sizeof *all.items, compare_urls);
+    s->pages = all.items;
+    s->page_count = all.count;
+    return diags->errors > errors_before ? -1 : 0;
+}

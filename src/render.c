@@ -1,0 +1,314 @@
+#include "render.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "markdown.h"
+#include "suggest.h"
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int render_load_layouts(const source_tree *tree, const site *s, template_set *set,
+                        diag_list *diags)
+{
+    int status = 0;
+    size_t prefix = strlen(LAYOUTS_FOLDER "/");
+    for (size_t i = 0; i < tree->count; i++) {
+        const source_file *f = &tree->files[i];
+        if (!has_prefix(f->path, LAYOUTS_FOLDER "/") || !has_suffix(f->path, ".mustache"))
+            continue;
+        size_t name_len = strlen(f->path) - prefix - strlen(".mustache");
+        char *name = strndup(f->path + prefix, name_len);
+        if (name == NULL)
+            abort();
+        if (template_set_add(set, name, f->path, f->data, f->len, diags) == NULL)
+            status = -1;
+        free(name);
+    }
+    if (status == 0 && template_set_check_references(set, diags) < 0)
+        status = -1;
+    /* Each layout a page needs must exist; say where it is named. */
+    const char *reported[64];
+    size_t reported_count = 0;
+    for (size_t i = 0; i < s->page_count; i++) {
+        const page *p = s->pages[i];
+        if (template_set_get(set, p->layout) != NULL)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < reported_count; k++)
+            seen |= strcmp(reported[k], p->layout) == 0;
+        if (seen)
+            continue;
+        if (reported_count < 64)
+            reported[reported_count++] = p->layout;
+        diag_add(diags, DIAG_ERROR, p->layout_pos.line ? "handbook.yaml" : LAYOUTS_FOLDER,
+                 p->layout_pos.line, p->layout_pos.col,
+                 "layout '%s' does not exist; add layouts/%s.mustache", p->layout, p->layout);
+        status = -1;
+    }
+    return status;
+}
+
+/* ---------- page context ---------- */
+
+typedef struct renderer {
+    const site *site;
+    const source_tree *tree;
+    const template_set *layouts;
+    publisher *pub;
+    diag_list *diags;
+    arena scratch; /* one page's context and Markdown results; emptied per page */
+    value *site_value; /* site without its menu, which differs per page */
+} renderer;
+
+static source_pos no_pos(void)
+{
+    return (source_pos){0};
+}
+
+static value *text_value(arena *a, const char *s)
+{
+    return value_new_string(a, s, strlen(s), no_pos());
+}
+
+static void put(arena *a, value *map, const char *key, value *v)
+{
+    value_map_put(a, map, key, strlen(key), no_pos(), v);
+}
+
+/* The page's address including the base path: "/handboek/x/". */
+static const char *full_url(arena *a, const site *s, const char *url)
+{
+    buf b = BUF_INIT;
+    buf_append_str(&b, s->config.base_path);
+    buf_append_str(&b, url + 1);
+    const char *result = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return result;
+}
+
+static value *make_site_value(arena *a, const site *s)
+{
+    const config *c = &s->config;
+    value *v = value_new_map(a, no_pos());
+    /* Settings first, so layouts can use any extra ones; computed ones last. */
+    put(a, v, "title", text_value(a, c->title));
+    put(a, v, "description", text_value(a, c->description));
+    put(a, v, "language", text_value(a, c->language));
+    put(a, v, "base_url", text_value(a, c->base_url));
+    put(a, v, "base_path", text_value(a, c->base_path));
+    return v;
+}
+
+static bool menu_is_current(const char *menu_url, const char *page_url)
+{
+    if (strcmp(menu_url, "/") == 0)
+        return strcmp(page_url, "/") == 0;
+    return has_prefix(page_url, menu_url);
+}
+
+/* site with a menu whose "current" flags fit this page. */
+static value *site_for_page(renderer *r, const page *p)
+{
+    arena *a = &r->scratch;
+    const config *c = &r->site->config;
+    value *v = value_new_map(a, no_pos());
+    for (size_t i = 0; i < r->site_value->as.map.count; i++) {
+        const value_entry *e = &r->site_value->as.map.entries[i];
+        value_map_put(a, v, e->key, e->key_len, e->key_pos, e->value);
+    }
+    value *menu = value_new_list(a, no_pos());
+    for (size_t i = 0; i < c->menu_count; i++) {
+        value *item = value_new_map(a, no_pos());
+        put(a, item, "title", text_value(a, c->menu[i].title));
+        put(a, item, "url", text_value(a, full_url(a, r->site, c->menu[i].url)));
+        put(a, item, "current", value_new_bool(a, menu_is_current(c->menu[i].url, p->url), no_pos()));
+        value_list_push(a, menu, item);
+    }
+    put(a, v, "menu", menu);
+    return v;
+}
+
+/* The fields every page has, plus its front matter. */
+static value *page_summary_value(arena *a, const site *s, const page *p)
+{
+    value *v = value_new_map(a, no_pos());
+    const value *fm = p->front_matter;
+    for (size_t i = 0; i < fm->as.map.count; i++) {
+        const value_entry *e = &fm->as.map.entries[i];
+        value_map_put(a, v, e->key, e->key_len, e->key_pos, e->value);
+    }
+    if (value_map_get_str(v, "title") == NULL)
+        put(a, v, "title", text_value(a, p->title));
+    const char *url = full_url(a, s, p->url);
+    put(a, v, "url", text_value(a, url));
+    buf permalink = BUF_INIT;
+    buf_printf(&permalink, "%.*s%s", (int)(strlen(s->config.base_url) - strlen(s->config.base_path)),
+               s->config.base_url, url);
+    put(a, v, "permalink", value_new_string(a, permalink.data, permalink.len, no_pos()));
+    buf_free(&permalink);
+    put(a, v, "slug", text_value(a, p->slug));
+    if (p->collection)
+        put(a, v, "collection", text_value(a, p->collection->name));
+    if (p->source_path)
+        put(a, v, "source", text_value(a, p->source_path));
+    put(a, v, "is_home", value_new_bool(a, p->is_home, no_pos()));
+    return v;
+}
+
+/* ---------- links in Markdown ---------- */
+
+static int resolve_link(void *ctx, const char *repo_path, buf *url_out)
+{
+    renderer *r = ctx;
+    const page *target = strmap_get(&r->site->by_source, repo_path);
+    if (target == NULL)
+        return -1;
+    buf_append_str(url_out, r->site->config.base_path);
+    buf_append_str(url_out, target->url + 1);
+    return 0;
+}
+
+static int suggest_link(void *ctx, const char *repo_path, buf *suggestion_out)
+{
+    renderer *r = ctx;
+    suggestion hint = suggest_begin(repo_path);
+    for (size_t i = 0; i < r->site->page_count; i++)
+        if (r->site->pages[i]->source_path)
+            suggest_consider(&hint, r->site->pages[i]->source_path);
+    if (hint.best == NULL)
+        return -1;
+    buf_append_str(suggestion_out, hint.best);
+    return 0;
+}
+
+/* ---------- rendering ---------- */
+
+static value *headings_value(arena *a, const markdown_result *md)
+{
+    value *list = value_new_list(a, no_pos());
+    for (size_t i = 0; i < md->heading_count; i++) {
+        value *h = value_new_map(a, no_pos());
+        put(a, h, "level", value_new_number(a, md->headings[i].level, no_pos()));
+        put(a, h, "id", text_value(a, md->headings[i].id));
+        put(a, h, "text", text_value(a, md->headings[i].text));
+        value_list_push(a, list, h);
+    }
+    return list;
+}
+
+static int render_page(renderer *r, const page *p, buf *out)
+{
+    arena *a = &r->scratch;
+    markdown_result md = MARKDOWN_RESULT_INIT;
+    markdown_link_resolver resolver = {resolve_link, suggest_link, r};
+    if (p->source_path &&
+        markdown_render(a, p->source_path, p->body, p->body_len, p->body_line, &resolver, &md,
+                        r->diags) < 0)
+        return -1;
+    value *page_value = page_summary_value(a, r->site, p);
+    put(a, page_value, "content", value_new_string(a, md.html.data, md.html.len, no_pos()));
+    put(a, page_value, "headings", headings_value(a, &md));
+    markdown_result_free(&md);
+    if (p->intro)
+        put(a, page_value, "intro", text_value(a, p->intro));
+    if (p->is_list) {
+        value *entries = value_new_list(a, no_pos());
+        for (size_t i = 0; i < p->entry_count; i++)
+            value_list_push(a, entries, page_summary_value(a, r->site, p->entries[i]));
+        put(a, page_value, "pages", entries);
+    }
+    value *root = value_new_map(a, no_pos());
+    put(a, root, "site", site_for_page(r, p));
+    put(a, root, "page", page_value);
+    const template *layout = template_set_get(r->layouts, p->layout);
+    return template_render(r->layouts, layout, root, TEMPLATE_MISSING_IS_ERROR, out, r->diags);
+}
+
+static void append_xml_escaped(buf *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': buf_append_str(out, "&amp;"); break;
+        case '<': buf_append_str(out, "&lt;"); break;
+        case '>': buf_append_str(out, "&gt;"); break;
+        case '"': buf_append_str(out, "&quot;"); break;
+        case '\'': buf_append_str(out, "&apos;"); break;
+        default: buf_append_char(out, *s); break;
+        }
+    }
+}
+
+static int write_sitemap_and_robots(renderer *r)
+{
+    const config *c = &r->site->config;
+    buf xml = BUF_INIT;
+    buf_append_str(&xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                         "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (size_t i = 0; i < r->site->page_count; i++) {
+        const page *p = r->site->pages[i];
+        if (!has_suffix(p->url, "/"))
+            continue; /* the 404 page is not a page to find */
+        buf loc = BUF_INIT;
+        buf_printf(&loc, "%s%s", c->base_url, p->url + 1);
+        buf_append_str(&xml, "  <url><loc>");
+        append_xml_escaped(&xml, loc.data);
+        buf_append_str(&xml, "</loc></url>\n");
+        buf_free(&loc);
+    }
+    buf_append_str(&xml, "</urlset>\n");
+    int status = publish_write(r->pub, "sitemap.xml", xml.data, xml.len, r->diags);
+    buf robots = BUF_INIT;
+    buf_printf(&robots, "User-agent: *\nAllow: /\n\nSitemap: %ssitemap.xml\n", c->base_url);
+    if (publish_write(r->pub, "robots.txt", robots.data, robots.len, r->diags) < 0)
+        status = -1;
+    buf_free(&xml);
+    buf_free(&robots);
+    return status;
+}
+
+int render_site(const site *s, const source_tree *tree, const template_set *layouts,
+                publisher *pub, render_stats *stats, diag_list *diags)
+{
+    renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags};
+    arena site_arena = ARENA_INIT;
+    r.site_value = make_site_value(&site_arena, s);
+    int status = 0;
+    buf out = BUF_INIT;
+    for (size_t i = 0; i < s->page_count; i++) {
+        const page *p = s->pages[i];
+        buf_clear(&out);
+        if (render_page(&r, p, &out) < 0 ||
+            publish_write(pub, p->output_path, out.data, out.len, diags) < 0)
+            status = -1;
+        else
+            stats->pages++;
+        arena_free(&r.scratch);
+    }
+    buf_free(&out);
+    if (write_sitemap_and_robots(&r) < 0)
+        status = -1;
+    size_t prefix = strlen(LAYOUTS_FOLDER "/");
+    for (size_t i = 0; i < tree->count; i++) {
+        const source_file *f = &tree->files[i];
+        if (!has_prefix(f->path, ASSETS_FOLDER "/"))
+            continue;
+        if (publish_write(pub, f->path + prefix, f->data, f->len, diags) < 0)
+            status = -1;
+        else
+            stats->assets++;
+    }
+    arena_free(&site_arena);
+    return status;
+}

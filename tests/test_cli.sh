@@ -1,0 +1,236 @@
+#!/bin/sh
+# test_cli.sh - tests of the handbook command as a user runs it: the golden
+# site, git sources, the check command, exit codes and untrusted content.
+#
+#   tests/test_cli.sh [HANDBOOK]     HANDBOOK defaults to build/handbook
+#   UPDATE_GOLDEN=1 tests/test_cli.sh   rewrites tests/sites/*/expected*
+#
+# Ends with "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+handbook=${1:-build/handbook}
+case "$handbook" in /*) ;; *) handbook="$top/$handbook" ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+export GIT_AUTHOR_NAME="Test" GIT_AUTHOR_EMAIL="test@example.org"
+export GIT_COMMITTER_NAME="Test" GIT_COMMITTER_EMAIL="test@example.org"
+export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp" NO_COLOR=
+unset NO_COLOR
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for line in "$@"; do echo "  $line"; done; }
+
+# run NAME CMD...: runs the command, keeping its stdout, stderr and status.
+run() {
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    status=$?
+}
+
+expect_status() { # NAME WANT
+    if [ "$status" -eq "$2" ]; then ok "$1"; else not_ok "$1" "exit status $status, expected $2" "$(cat "$tmp/err")"; fi
+}
+
+expect_error() { # NAME EXACT-LINE: the build failed with this diagnostic line
+    if [ "$status" -eq 1 ] && grep -qxF -- "$2" "$tmp/err"; then ok "$1"; else
+        not_ok "$1" "exit status $status; expected the line: $2" "stderr was:" "$(cat "$tmp/err")"; fi
+}
+
+fixture() { # copies the basic fixture repository to $tmp/NAME
+    rm -rf "$tmp/$1"
+    cp -r "$top/tests/sites/basic/repo" "$tmp/$1"
+}
+
+git_init() { # DIR: a repository with the folder's content committed
+    git -C "$1" -c init.defaultBranch=main init -q && git -C "$1" add -A &&
+        git -C "$1" commit -qm "first" --date=2022-04-26T10:00:00
+}
+
+# --- the golden site: every output file compared whole ---
+golden() { # NAME EXPECTED-DIR [OPTIONS...]
+    name=$1 expected=$2
+    shift 2
+    rm -rf "$tmp/golden"
+    run "$handbook" build --repo "$top/tests/sites/basic/repo" -o "$tmp/golden" "$@"
+    if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+        rm -rf "$expected" && cp -r "$tmp/golden" "$expected"
+    fi
+    if [ "$status" -eq 0 ] && diff -r "$expected" "$tmp/golden" >"$tmp/diff"; then ok "$name"; else
+        not_ok "$name" "status $status" "$(head -40 "$tmp/diff")" "$(cat "$tmp/err")"; fi
+}
+golden "golden site under a base path" "$top/tests/sites/basic/expected"
+golden "golden site at the root" "$top/tests/sites/basic/expected-root" --base-url https://example.org
+
+# --- sources: working tree, --ref and a bare clone give the same site ---
+fixture git && git_init "$tmp/git"
+run "$handbook" build --repo "$tmp/git" -o "$tmp/from-tree"
+run "$handbook" build --repo "$tmp/git" --ref HEAD -o "$tmp/from-head"
+git clone -q --bare "$tmp/git" "$tmp/bare.git"
+run "$handbook" build --repo "$tmp/bare.git" --ref main -o "$tmp/from-bare"
+if diff -r "$tmp/from-tree" "$tmp/from-head" >/dev/null && diff -r "$tmp/from-tree" "$tmp/from-bare" >/dev/null &&
+    diff -r "$top/tests/sites/basic/expected" "$tmp/from-tree" >/dev/null; then
+    ok "working tree, --ref HEAD and a bare clone build byte-identical sites"
+else not_ok "working tree, --ref HEAD and a bare clone build byte-identical sites" "$(cat "$tmp/err")"; fi
+
+# A later commit and an uncommitted change: --ref reads the commit, not the files.
+sed -i 's/^title: Startklas$/title: Startklas (nieuw)/' "$tmp/git/content/models/startklas.md"
+git -C "$tmp/git" commit -qam "second"
+git -C "$tmp/git" tag v1 HEAD~1
+sed -i 's/^title: Startklas (nieuw)$/title: Startklas (werkmap)/' "$tmp/git/content/models/startklas.md"
+for ref in v1 HEAD~1 "$(git -C "$tmp/git" rev-parse HEAD~1)"; do
+    run "$handbook" build --repo "$tmp/git" --ref "$ref" -o "$tmp/old"
+    if grep -q "<title>Startklas · " "$tmp/old/modellen/startklas/index.html"; then ok "--ref $ref reads that commit"; else
+        not_ok "--ref $ref reads that commit" "$(cat "$tmp/err")"; fi
+done
+run "$handbook" build --repo "$tmp/git" --ref main -o "$tmp/new"
+grep -q "<title>Startklas (nieuw)" "$tmp/new/modellen/startklas/index.html" && ok "--ref main reads the newest commit" ||
+    not_ok "--ref main reads the newest commit"
+run "$handbook" build --repo "$tmp/git" -o "$tmp/work"
+grep -q "<title>Startklas (werkmap)" "$tmp/work/modellen/startklas/index.html" && ok "the working tree is the default source" ||
+    not_ok "the working tree is the default source"
+run "$handbook" build --repo "$tmp/git" --ref mian -o "$tmp/x"
+if [ "$status" -eq 1 ] && grep -q "unknown ref 'mian'; did you mean 'main'?" "$tmp/err"; then ok "an unknown ref is an error with a hint"; else
+    not_ok "an unknown ref is an error with a hint" "$(cat "$tmp/err")"; fi
+
+# --- the command line ---
+run "$handbook" --help
+[ "$status" -eq 0 ] && grep -q "usage: handbook build" "$tmp/out" && [ ! -s "$tmp/err" ] && ok "--help prints usage to stdout" || not_ok "--help prints usage to stdout"
+run "$handbook" --version
+[ "$status" -eq 0 ] && grep -qE "^handbook [0-9]+\.[0-9]+\.[0-9]+$" "$tmp/out" && ok "--version prints the version" || not_ok "--version prints the version"
+run "$handbook" build --frobnicate
+[ "$status" -eq 64 ] && grep -q "unknown or incomplete option '--frobnicate'" "$tmp/err" && grep -q "usage:" "$tmp/err" && [ ! -s "$tmp/out" ] &&
+    ok "an unknown option prints usage to stderr and exits 64" || not_ok "an unknown option prints usage to stderr and exits 64" "status $status"
+run "$handbook" publish
+expect_status "an unknown command exits 64" 64
+(cd "$tmp/git" && "$handbook" build -o . >"$tmp/out" 2>"$tmp/err"); status=$?
+[ "$status" -eq 64 ] && [ -f "$tmp/git/handbook.yaml" ] && ok "the repository itself is refused as output folder" || not_ok "the repository itself is refused as output folder"
+
+# --- check: every error at once, nothing written ---
+fixture broken
+printf -- '---\ntitle: Zonder link\n---\nZie [dit](bestaat-niet.md).\n' >"$tmp/broken/practices/zonder-link.md"
+printf -- '---\nsummary: geen titel\n---\nTekst.\n' >"$tmp/broken/practices/geen-titel.md"
+(cd "$tmp/broken" && "$handbook" check >"$tmp/out" 2>"$tmp/err"); status=$?
+if [ "$status" -eq 1 ] && grep -qxF "practices/zonder-link.md:4:5: error: link to 'practices/bestaat-niet.md', which is not a page of the handbook; check the path" "$tmp/err" &&
+    grep -qxF "practices/geen-titel.md:2:1: error: the page has no title; add a line 'title: ...' to its front matter" "$tmp/err" &&
+    [ ! -e "$tmp/broken/site" ]; then ok "check lists every error and writes nothing"; else
+    not_ok "check lists every error and writes nothing" "status $status" "$(cat "$tmp/err")"; fi
+run "$handbook" check --repo "$top/tests/sites/basic/repo"
+[ "$status" -eq 0 ] && grep -q "7 pages checked, no errors" "$tmp/err" && ok "check exits 0 on clean content" || not_ok "check exits 0 on clean content" "$(cat "$tmp/err")"
+
+if command -v script >/dev/null 2>&1; then
+    script -qec "$handbook check --repo $tmp/broken" /dev/null >"$tmp/tty" 2>&1
+    NO_COLOR=1 script -qec "$handbook check --repo $tmp/broken" /dev/null >"$tmp/tty-plain" 2>&1
+    esc=$(printf '\033')
+    if grep -q "$esc\[" "$tmp/tty" && ! grep -q "$esc\[" "$tmp/tty-plain" && grep -q "error:" "$tmp/tty-plain"; then
+        ok "colors on a terminal, none with NO_COLOR"; else not_ok "colors on a terminal, none with NO_COLOR"; fi
+fi
+
+# --- a failed build leaves the published site as it was ---
+fixture keep
+run "$handbook" build --repo "$tmp/keep" -o "$tmp/published"
+cp -r "$tmp/published" "$tmp/published-before"
+printf -- '---\ntitle: [kapot\n---\n' >"$tmp/keep/practices/kapot.md"
+run "$handbook" build --repo "$tmp/keep" -o "$tmp/published"
+if [ "$status" -eq 1 ] && diff -r "$tmp/published-before" "$tmp/published" >/dev/null && [ ! -e "$tmp/.published.new" ]; then
+    ok "bad content leaves the previous site untouched"; else not_ok "bad content leaves the previous site untouched" "$(cat "$tmp/err")"; fi
+rm "$tmp/keep/practices/kapot.md"
+sed -i 's/Startklas$/Startklas 2/' "$tmp/keep/content/models/startklas.md"
+run "$handbook" build --repo "$tmp/keep" -o "$tmp/published"
+grep -q "Startklas 2" "$tmp/published/modellen/startklas/index.html" && [ ! -e "$tmp/.published.new" ] &&
+    ok "a good build replaces the site" || not_ok "a good build replaces the site"
+
+# --- mistakes a contributor can make, each with its message ---
+fixture same-url
+printf -- '---\ntitle: Dubbel\n---\n' >"$tmp/same-url/content/modellen.md"
+run "$handbook" check --repo "$tmp/same-url"
+expect_error "two sources with the same URL name both" \
+    "content/modellen.md: error: content/modellen.md and the overview of collection 'models' (handbook.yaml:14:3) both want the address /modellen/; rename one of them"
+
+fixture bad-name
+printf -- '---\ntitle: Naam\n---\n' >"$tmp/bad-name/practices/Startklas Heerlen.md"
+run "$handbook" check --repo "$tmp/bad-name"
+expect_error "a file name that is no slug gets a rename hint" \
+    "practices/Startklas Heerlen.md: error: the file name 'Startklas Heerlen.md' cannot be part of a web address; rename the file to 'startklas-heerlen.md' (lowercase letters, digits and dashes)"
+
+fixture layout
+sed -i 's/layout: practice$/layout: practise/' "$tmp/layout/handbook.yaml"
+run "$handbook" check --repo "$tmp/layout"
+expect_error "an unknown layout is an error in handbook.yaml" \
+    "handbook.yaml:22:13: error: layout 'practise' does not exist; add layouts/practise.mustache"
+
+fixture setting
+sed -i 's/^    folder: practices$/    foldr: practices/' "$tmp/setting/handbook.yaml"
+run "$handbook" check --repo "$tmp/setting"
+expect_error "a misspelt setting gets a did-you-mean" \
+    "handbook.yaml:20:5: error: unknown setting 'foldr' in collection 'practices'; did you mean 'folder'?"
+
+fixture partial
+sed -i 's/partials\/nav/partials\/navi/' "$tmp/partial/layouts/base.mustache"
+run "$handbook" check --repo "$tmp/partial"
+expect_error "an unknown partial names the layout's line and column" \
+    "layouts/base.mustache:11:3: error: unknown partial 'partials/navi'; did you mean 'partials/nav'?"
+
+# --- untrusted content: each limit gives a clear error naming the file ---
+fixture big
+awk 'BEGIN { print "---\ntitle: Groot\n---"; for (i = 0; i < 3000; i++) print "Een regel tekst die de pagina groter maakt dan de grens toestaat." }' >"$tmp/big/practices/groot.md"
+run "$handbook" check --repo "$tmp/big"
+if [ "$status" -eq 1 ] && grep -q "^practices/groot.md: error: .*131072" "$tmp/err"; then ok "a Markdown file over the size limit is refused"; else
+    not_ok "a Markdown file over the size limit is refused" "$(cat "$tmp/err")"; fi
+
+fixture deep
+{ printf -- '---\ntitle: Diep\nx: '; i=0; while [ $i -lt 70 ]; do printf '['; i=$((i + 1)); done; printf '\n---\n'; } >"$tmp/deep/practices/diep.md"
+run "$handbook" check --repo "$tmp/deep"
+expect_error "YAML nested deeper than the limit is refused" \
+    "practices/diep.md:3:67: error: nesting deeper than 64 levels; flatten this data"
+
+fixture dup
+printf -- '---\ntitle: Een\nregion: Parkstad\ntitle: Twee\n---\n' >"$tmp/dup/practices/dubbel.md"
+run "$handbook" check --repo "$tmp/dup"
+expect_error "duplicate YAML keys are refused" \
+    "practices/dubbel.md:4:1: error: duplicate key 'title' (first given on line 2); remove one of them"
+
+fixture utf8
+printf -- '---\ntitle: Caf\351\n---\n' >"$tmp/utf8/practices/latin1.md"
+run "$handbook" check --repo "$tmp/utf8"
+expect_error "invalid UTF-8 is refused with its position" \
+    "practices/latin1.md:2:11: error: invalid UTF-8 (byte 0xE9); save the file as UTF-8"
+
+fixture yaml
+printf 'title: Caf\351\n' >"$tmp/yaml/handbook.yaml"
+run "$handbook" check --repo "$tmp/yaml"
+expect_error "invalid UTF-8 in handbook.yaml is refused with its position" \
+    "handbook.yaml:1:11: error: incomplete UTF-8 octet sequence; save the file as UTF-8"
+awk 'BEGIN { print "title: Groot"; for (i = 0; i < 40000; i++) printf "setting%d: een waarde van een zekere lengte\n", i }' >"$tmp/yaml/handbook.yaml"
+run "$handbook" check --repo "$tmp/yaml"
+if [ "$status" -eq 1 ] && grep -q "^handbook.yaml: error: the file is [0-9]* bytes, more than the limit of 1048576 bytes for YAML; split it up$" "$tmp/err"; then
+    ok "a YAML file over the size limit is refused"; else not_ok "a YAML file over the size limit is refused" "$(cat "$tmp/err")"; fi
+
+fixture link
+ln -s /etc/passwd "$tmp/link/practices/passwd.md"
+run "$handbook" check --repo "$tmp/link"
+if [ "$status" -eq 1 ] && grep -q "^practices/passwd.md: error: .*must stay inside the repository" "$tmp/err"; then ok "a symlink out of the repository is refused"; else
+    not_ok "a symlink out of the repository is refused" "$(cat "$tmp/err")"; fi
+
+fixture escape
+sed -i 's#url: /voorbeelden/:slug/#url: /../../:slug/#' "$tmp/escape/handbook.yaml"
+run "$handbook" build --repo "$tmp/escape" -o "$tmp/escape-out"
+if [ "$status" -eq 1 ] && grep -q "^handbook.yaml:21:10: error: '/../../:slug/' must be a path on the site" "$tmp/err" &&
+    [ ! -e "$tmp/escape-out" ] && [ ! -e "$tmp/startklassen-parkstad" ]; then ok "a URL pattern that climbs out of the site is refused"; else
+    not_ok "a URL pattern that climbs out of the site is refused" "$(cat "$tmp/err")"; fi
+
+# A tree entry called '..' in a commit (git itself would refuse to make one).
+fixture evil && git_init "$tmp/evil"
+blob=$(printf 'x' | git -C "$tmp/evil" hash-object -w --stdin)
+base=$(git -C "$tmp/evil" rev-parse 'HEAD^{tree}')
+evil_tree=$(printf '100644 blob %s\t..\n' "$blob" | git -C "$tmp/evil" mktree 2>/dev/null ||
+    { printf '100644 ..\0'; printf '%s' "$blob" | xxd -r -p; } | git -C "$tmp/evil" hash-object -t tree -w --literally --stdin)
+practices=$( { git -C "$tmp/evil" ls-tree "$base" | grep -v "	practices$"; printf '040000 tree %s\tpractices\n' "$evil_tree"; } | git -C "$tmp/evil" mktree --missing)
+commit=$(git -C "$tmp/evil" commit-tree "$practices" -p HEAD -m evil)
+run "$handbook" check --repo "$tmp/evil" --ref "$commit"
+if [ "$status" -eq 1 ] && grep -q "^practices/\.\.: error:" "$tmp/err"; then ok "a '..' tree entry in a commit is refused"; else
+    not_ok "a '..' tree entry in a commit is refused" "$(cat "$tmp/err")"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
