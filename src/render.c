@@ -162,7 +162,7 @@ static value *page_summary_value(arena *a, const site *s, const page *p)
     if (p->collection)
         put(a, v, "collection", text_value(a, p->collection->name));
     if (p->source_path)
-        put(a, v, "source", text_value(a, p->source_path));
+        put(a, v, "file", text_value(a, p->source_path));
     put(a, v, "is_home", value_new_bool(a, p->is_home, no_pos()));
     return v;
 }
