@@ -1080,6 +1080,29 @@ static void collect_headings(walker *w, markdown_result *out)
     free(ids.slots);
 }
 
+/* Wide tables scroll inside a focusable region instead of widening the page
+ * on a phone (WCAG 1.4.10 reflow; the region is reachable by keyboard).
+ * Raw HTML is never passed through, so every "<table>" in the output is a
+ * table of the Markdown. */
+static void append_wrapping_tables(buf *out, const char *html)
+{
+    static const char open_tag[] = "<table>", close_tag[] = "</table>";
+    const char *p = html, *t;
+    while ((t = strstr(p, open_tag)) != NULL) {
+        const char *end = strstr(t, close_tag);
+        if (end == NULL)
+            break;
+        end += sizeof close_tag - 1;
+        buf_append(out, p, (size_t)(t - p));
+        buf_append_str(out, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" "
+                            "aria-label=\"Tabel\">\n");
+        buf_append(out, t, (size_t)(end - t));
+        buf_append_str(out, "\n</div>");
+        p = end;
+    }
+    buf_append_str(out, p);
+}
+
 int markdown_render(arena *a, const char *file, const char *body, size_t len,
                     uint32_t first_line, const markdown_link_resolver *resolver,
                     markdown_result *out, diag_list *diags)
@@ -1140,7 +1163,7 @@ int markdown_render(arena *a, const char *file, const char *body, size_t len,
         collect_headings(&w, out);
         char *html = cmark_render_html_with_mem(doc, RENDER_OPTIONS,
                                                 cmark_parser_get_syntax_extensions(parser), mem);
-        buf_append_str(&out->html, html);
+        append_wrapping_tables(&out->html, html);
         mem->free(html);
         status = 0;
     }

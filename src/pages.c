@@ -7,8 +7,9 @@
 #include "yamlvalue.h"
 
 /* Names the generator sets on every page; front matter may not use them. */
-static const char *const computed_fields[] = {"url", "permalink", "content", "headings", "file",
-                                              "slug", "collection", "is_home", "pages", NULL};
+static const char *const computed_fields[] = {"url",     "permalink",  "content", "headings",
+                                              "toc",     "has_toc",    "file",    "slug",
+                                              "collection", "is_home", "pages",   NULL};
 
 typedef struct page_list {
     page **items;

@@ -195,10 +195,13 @@ static int suggest_link(void *ctx, const char *repo_path, buf *suggestion_out)
 
 /* ---------- rendering ---------- */
 
-static value *headings_value(arena *a, const markdown_result *md)
+/* The headings of the body; with level > 0 only those of that level. */
+static value *headings_value(arena *a, const markdown_result *md, int level)
 {
     value *list = value_new_list(a, no_pos());
     for (size_t i = 0; i < md->heading_count; i++) {
+        if (level > 0 && md->headings[i].level != level)
+            continue;
         value *h = value_new_map(a, no_pos());
         put(a, h, "level", value_new_number(a, md->headings[i].level, no_pos()));
         put(a, h, "id", text_value(a, md->headings[i].id));
@@ -219,7 +222,12 @@ static int render_page(renderer *r, const page *p, buf *out)
         return -1;
     value *page_value = page_summary_value(a, r->site, p);
     put(a, page_value, "content", value_new_string(a, md.html.data, md.html.len, no_pos()));
-    put(a, page_value, "headings", headings_value(a, &md));
+    put(a, page_value, "headings", headings_value(a, &md, 0));
+    /* Mustache cannot filter or test a list for emptiness, so the table of
+     * contents (the level-2 headings) comes ready-made. */
+    value *toc = headings_value(a, &md, 2);
+    put(a, page_value, "toc", toc);
+    put(a, page_value, "has_toc", value_new_bool(a, toc->as.list.count > 0, no_pos()));
     markdown_result_free(&md);
     if (p->intro)
         put(a, page_value, "intro", text_value(a, p->intro));

@@ -232,5 +232,10 @@ run "$handbook" check --repo "$tmp/evil" --ref "$commit"
 if [ "$status" -eq 1 ] && grep -q "^practices/\.\.: error:" "$tmp/err"; then ok "a '..' tree entry in a commit is refused"; else
     not_ok "a '..' tree entry in a commit is refused" "$(cat "$tmp/err")"; fi
 
+# --- the handbook of this repository itself ---
+run "$handbook" check --repo "$top"
+if [ "$status" -eq 0 ] && ! grep -q "warning:" "$tmp/err"; then ok "this repository's handbook checks with no errors or warnings"; else
+    not_ok "this repository's handbook checks with no errors or warnings" "$(cat "$tmp/err")"; fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

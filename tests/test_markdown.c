@@ -171,6 +171,7 @@ static void test_table(void)
     check_html("| Model | Plaatsen |\n"
                "|:------|--------:|\n"
                "| Startklas | 12 |\n",
+               "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Tabel\">\n"
                "<table>\n"
                "<thead>\n"
                "<tr>\n"
@@ -184,7 +185,8 @@ static void test_table(void)
                "<td style=\"text-align: right\">12</td>\n"
                "</tr>\n"
                "</tbody>\n"
-               "</table>\n");
+               "</table>\n"
+               "</div>\n");
 }
 
 static void test_autolink(void)
