@@ -70,7 +70,9 @@ int main(int argc, char **argv)
     build_options opts = {.repo_dir = ".", .output_dir = "site"};
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
+    /* GNU getopt moves the command behind the options, so options may come
+     * before or after it. */
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
         switch (c) {
         case 'r': opts.repo_dir = optarg; break;
         case 'f': opts.ref = optarg; break;
@@ -85,19 +87,6 @@ int main(int argc, char **argv)
     if (optind >= argc)
         return usage_error("%s", "say what to do: build or check");
     const char *command = argv[optind++];
-    /* Options may also follow the command. */
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'r': opts.repo_dir = optarg; break;
-        case 'f': opts.ref = optarg; break;
-        case 'o': opts.output_dir = optarg; break;
-        case 'b': opts.base_url = optarg; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'v': printf("handbook %s\n", HANDBOOK_VERSION); return 0;
-        default:
-            return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
     bool check_only = strcmp(command, "check") == 0;

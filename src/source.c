@@ -15,6 +15,7 @@
 #include <git2.h>
 
 #include "buf.h"
+#include "suggest.h"
 
 /* ---- memory ------------------------------------------------------------- */
 
@@ -1017,36 +1018,12 @@ static void walk_dir(reader *r, buf *display, buf *canon, const node *dir, int d
 /* ---- opening ------------------------------------------------------------ */
 
 /* Edit distance between a and b (short strings), for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 200 || lb > 200)
-        return SIZE_MAX;
-    size_t row[201];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t corner = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = corner + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            corner = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Adds "unknown ref" with the nearest branch or tag name as a suggestion. */
 static void unknown_ref(reader *r, const char *ref)
 {
     buf best = BUF_INIT;
-    size_t best_distance = SIZE_MAX, refs = 0;
+    suggestion hint = suggest_begin(ref);
+    size_t refs = 0;
     git_reference_iterator *it;
     if (git_reference_iterator_new(&it, r->repo) == 0) {
         git_reference *ref_obj;
@@ -1056,11 +1033,12 @@ static void unknown_ref(reader *r, const char *ref)
                 strncmp(full, "refs/remotes/", 13) == 0) {
                 const char *name = git_reference_shorthand(ref_obj);
                 refs++;
-                size_t d = edit_distance(ref, name);
-                if (d < best_distance) {
-                    best_distance = d;
+                suggest_consider(&hint, name);
+                if (hint.best == name) {
+                    /* name is freed with its reference: keep a copy. */
                     buf_clear(&best);
                     buf_append_str(&best, name);
+                    hint.best = best.data;
                 }
             }
             git_reference_free(ref_obj);
@@ -1068,13 +1046,12 @@ static void unknown_ref(reader *r, const char *ref)
         git_reference_iterator_free(it);
     }
     size_t len = strlen(ref);
-    size_t allowed = len < 3 ? 1 : len / 3 + 1;
     buf shown = BUF_INIT;
     append_escaped(&shown, ref, len);
     if (refs == 0) {
         path_error(r, NULL, "unknown ref '%s': the repository '%s' has no commits yet; commit "
                             "the content first", shown.data, r->repo_dir);
-    } else if (best_distance <= allowed) {
+    } else if (hint.best != NULL) {
         path_error(r, NULL, "unknown ref '%s'; did you mean '%s'? (list branches with 'git "
                             "branch -a' and tags with 'git tag')", shown.data, best.data);
     } else {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "markdown.h"
+#include "suggest.h"
 #include "testlib.h"
 
 /* ---- a tiny handbook for the resolver ---------------------------------- */
@@ -34,45 +35,15 @@ static int resolve(void *ctx, const char *repo_path, buf *url_out)
     return -1;
 }
 
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t *row = malloc((lb + 1) * sizeof *row);
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t corner = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = corner + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            corner = up;
-        }
-    }
-    size_t d = row[lb];
-    free(row);
-    return d;
-}
-
 static int suggest(void *ctx, const char *repo_path, buf *out)
 {
     (void)ctx;
-    size_t best = 4, found = PAGE_COUNT;
-    for (size_t i = 0; i < PAGE_COUNT; i++) {
-        size_t d = distance(repo_path, pages[i][0]);
-        if (d < best) {
-            best = d;
-            found = i;
-        }
-    }
-    if (found == PAGE_COUNT)
+    suggestion hint = suggest_begin(repo_path);
+    for (size_t i = 0; i < PAGE_COUNT; i++)
+        suggest_consider(&hint, pages[i][0]);
+    if (hint.best == NULL)
         return -1;
-    buf_append_str(out, pages[found][0]);
+    buf_append_str(out, hint.best);
     return 0;
 }
 
