@@ -87,7 +87,8 @@ bench:
 	build/bench/bench_template
 
 # libFuzzer needs clang; the fuzz build has its own objects.
-FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
+    -DTEMPLATE_MAX_STEPS=200000u -DTEMPLATE_MAX_OUTPUT=1048576u
 fuzz-template:
 	@scripts/install-deps fuzz
 	@mkdir -p build/fuzz build/fuzz/corpus-template

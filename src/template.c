@@ -889,6 +889,20 @@ int template_set_check_references(const template_set *set, diag_list *diags)
 
 /* ---------- rendering ---------- */
 
+/* The limits as the messages name them. */
+#define TEMPLATE_STRINGIFY(x) #x
+#define TEMPLATE_TEXT(x) TEMPLATE_STRINGIFY(x)
+#if TEMPLATE_MAX_OUTPUT == 64u * 1024 * 1024
+#define TEMPLATE_MAX_OUTPUT_TEXT "64 MiB"
+#else
+#define TEMPLATE_MAX_OUTPUT_TEXT TEMPLATE_TEXT(TEMPLATE_MAX_OUTPUT) " bytes"
+#endif
+#if TEMPLATE_MAX_STEPS == 50u * 1000 * 1000
+#define TEMPLATE_MAX_STEPS_TEXT "50 million"
+#else
+#define TEMPLATE_MAX_STEPS_TEXT TEMPLATE_TEXT(TEMPLATE_MAX_STEPS)
+#endif
+
 typedef struct renderer {
     const template_set *set;
     template_missing missing;
@@ -1007,7 +1021,7 @@ static bool take_step(renderer *r, const op *o)
     if (++r->steps <= TEMPLATE_MAX_STEPS)
         return true;
     render_error(r, o, "rendering takes more than %s steps; is a loop nested too deeply?",
-                 "50 million");
+                 TEMPLATE_MAX_STEPS_TEXT);
     return false;
 }
 
@@ -1168,7 +1182,7 @@ static void render_ops(renderer *r, const op *ops, uint32_t count, uint32_t inde
         render_op(r, &ops[i], indent_start);
         if (r->out->len > TEMPLATE_MAX_OUTPUT) {
             render_error(r, &ops[i], "the rendered page is larger than %s; is a partial "
-                                     "repeating itself?", "64 MiB");
+                                     "repeating itself?", TEMPLATE_MAX_OUTPUT_TEXT);
             return;
         }
     }

@@ -33,11 +33,16 @@
  * stack overflow. */
 #define TEMPLATE_MAX_DEPTH 32
 /* Bytes one render may produce; stops templates that multiply their output
- * (a partial that includes another ten times, ten levels deep). */
+ * (a partial that includes another ten times, ten levels deep). The fuzzer
+ * builds with smaller limits so that it spends its time finding bugs. */
+#ifndef TEMPLATE_MAX_OUTPUT
 #define TEMPLATE_MAX_OUTPUT (64u * 1024 * 1024)
+#endif
 /* Operations one render may execute; stops nested loops that write nothing but
  * would run for hours. A page listing 10,000 entries needs about a million. */
+#ifndef TEMPLATE_MAX_STEPS
 #define TEMPLATE_MAX_STEPS (50u * 1000 * 1000)
+#endif
 
 typedef struct template template;
 typedef struct template_set template_set;
