@@ -96,9 +96,169 @@ static const char *check_site_path(reader *r, const value *map, const char *key,
     return url;
 }
 
+static const char *const type_names[] = {"string", "text", "number", "bool", "date",
+                                         "year",   "url",  "enum",   "ref",  "list", NULL};
+
+const char *config_type_name(field_type type)
+{
+    return type_names[type];
+}
+
+static int parse_type(reader *r, const value *v, field_type *out)
+{
+    if (v == NULL || v->kind != VALUE_STRING) {
+        error_at(r, v ? v->pos : (source_pos){0}, "a field needs a type: one of %s%s",
+                 "string, text, number, bool, date, year, url, enum, ref, list", "");
+        return -1;
+    }
+    suggestion hint = suggest_begin(v->as.string.text);
+    for (int i = 0; type_names[i]; i++) {
+        if (strcmp(type_names[i], v->as.string.text) == 0) {
+            *out = (field_type)i;
+            return 0;
+        }
+        suggest_consider(&hint, type_names[i]);
+    }
+    if (hint.best)
+        error_at(r, v->pos, "unknown type '%s'; did you mean '%s'?", v->as.string.text, hint.best);
+    else
+        error_at(r, v->pos, "unknown type '%s'; use one of %s", v->as.string.text,
+                 "string, text, number, bool, date, year, url, enum, ref, list");
+    return -1;
+}
+
+/* A field is written "name: type" or "name: {type: ..., required: true, ...}". */
+static void read_field(reader *r, const value_entry *e, field *f, const char *collection_name)
+{
+    static const char *const keys[] = {"type", "of", "required", "default", "values", "to", NULL};
+    f->name = e->key;
+    f->pos = e->key_pos;
+    const value *spec = e->value;
+    if (spec->kind == VALUE_STRING) {
+        parse_type(r, spec, &f->type);
+        if (f->type == FIELD_ENUM || f->type == FIELD_REF || f->type == FIELD_LIST)
+            error_at(r, spec->pos, "field '%s' of type %s needs more settings; write it as a map "
+                                   "like {type: ref, to: schools}", e->key,
+                     type_names[f->type]);
+        return;
+    }
+    if (spec->kind != VALUE_MAP) {
+        error_at(r, spec->pos, "field '%s' must be a type or a map like %s", e->key,
+                 "{type: string, required: true}");
+        return;
+    }
+    char where[200];
+    snprintf(where, sizeof where, "field '%s' of collection '%s'", e->key, collection_name);
+    check_keys(r, spec, keys, where);
+    if (parse_type(r, value_map_get_str(spec, "type"), &f->type) < 0)
+        return;
+    field_type item = f->type;
+    if (f->type == FIELD_LIST) {
+        if (parse_type(r, value_map_get_str(spec, "of"), &f->item_type) < 0)
+            return;
+        item = f->item_type;
+        if (item == FIELD_LIST)
+            error_at(r, value_map_get_str(spec, "of")->pos, "lists of lists are not supported%s%s",
+                     "", "");
+    }
+    const value *required = value_map_get_str(spec, "required");
+    if (required != NULL) {
+        if (required->kind != VALUE_BOOL)
+            error_at(r, required->pos, "'required' must be true or false%s%s", "", "");
+        else
+            f->required = required->as.boolean;
+    }
+    f->default_value = value_map_get_str(spec, "default");
+    if (item == FIELD_ENUM) {
+        const value *values = value_map_get_str(spec, "values");
+        if (values == NULL || values->kind != VALUE_LIST || values->as.list.count == 0) {
+            error_at(r, values ? values->pos : spec->pos,
+                     "enum field '%s' needs 'values': the list of allowed values%s", e->key, "");
+            return;
+        }
+        const char **list = arena_alloc(r->arena, (values->as.list.count + 1) * sizeof *list);
+        for (size_t i = 0; i < values->as.list.count; i++) {
+            const value *v = values->as.list.items[i];
+            buf text = BUF_INIT;
+            value_append_text(&text, v);
+            list[i] = arena_strndup(r->arena, text.data, text.len);
+            buf_free(&text);
+        }
+        f->values = list;
+        f->value_count = values->as.list.count;
+    }
+    if (item == FIELD_REF)
+        f->ref_name = get_string(r, spec, "to", true, where);
+}
+
+static void read_facets(reader *r, const value *facets, collection *c)
+{
+    static const char *const keys[] = {"field", "title", "slug", NULL};
+    if (facets->kind != VALUE_LIST) {
+        error_at(r, facets->pos, "'facets' of collection '%s' must be a list of %s", c->name,
+                 "{field, title, slug}");
+        return;
+    }
+    c->facets = arena_alloc(r->arena, (facets->as.list.count + 1) * sizeof *c->facets);
+    for (size_t i = 0; i < facets->as.list.count; i++) {
+        const value *item = facets->as.list.items[i];
+        if (item->kind != VALUE_MAP) {
+            error_at(r, item->pos, "a facet must be {field: ..., title: ..., slug: ...}%s%s", "", "");
+            continue;
+        }
+        check_keys(r, item, keys, "a facet");
+        const char *name = get_string(r, item, "field", true, "a facet");
+        facet *f = &c->facets[c->facet_count];
+        f->title = get_string(r, item, "title", true, "a facet");
+        f->slug = get_string(r, item, "slug", true, "a facet");
+        if (name == NULL || f->title == NULL || f->slug == NULL)
+            continue;
+        f->field = config_field(c, name);
+        if (f->field == NULL) {
+            suggestion hint = suggest_begin(name);
+            for (size_t k = 0; k < c->field_count; k++)
+                suggest_consider(&hint, c->fields[k].name);
+            const value *v = value_map_get_str(item, "field");
+            error_at(r, v->pos, "facet on '%s', which is not a field of this collection%s", name,
+                     hint.best ? "; check the spelling" : "");
+            continue;
+        }
+        field_type t = f->field->type == FIELD_LIST ? f->field->item_type : f->field->type;
+        if (t != FIELD_ENUM && t != FIELD_REF && t != FIELD_STRING && t != FIELD_YEAR) {
+            error_at(r, value_map_get_str(item, "field")->pos,
+                     "facet on '%s': only string, year, enum and ref fields can be facets%s", name,
+                     "");
+            continue;
+        }
+        if (c->list_url == NULL) {
+            error_at(r, item->pos, "facets of collection '%s' need its 'list' overview page%s",
+                     c->name, "");
+            continue;
+        }
+        c->facet_count++;
+    }
+}
+
+const collection *config_collection(const config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->collection_count; i++)
+        if (strcmp(cfg->collections[i].name, name) == 0)
+            return &cfg->collections[i];
+    return NULL;
+}
+
+const field *config_field(const collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->field_count; i++)
+        if (strcmp(c->fields[i].name, name) == 0)
+            return &c->fields[i];
+    return NULL;
+}
+
 static void read_collection(reader *r, const value_entry *e, collection *c)
 {
-    static const char *const keys[] = {"folder", "url", "layout", "list", NULL};
+    static const char *const keys[] = {"folder", "url",    "layout",       "list",
+                                       "fields", "facets", "facet_layout", NULL};
     static const char *const list_keys[] = {"url", "layout", "title", "intro", NULL};
     c->name = e->key;
     c->pos = e->key_pos;
@@ -130,9 +290,26 @@ static void read_collection(reader *r, const value_entry *e, collection *c)
     c->layout = get_string(r, map, "layout", true, where);
     if (c->layout)
         c->layout_pos = value_map_get_str(map, "layout")->pos;
+    const value *fields = value_map_get_str(map, "fields");
+    if (fields != NULL && fields->kind != VALUE_MAP) {
+        error_at(r, fields->pos, "'fields' of collection '%s' must map names to types, like %s",
+                 e->key, "title: {type: string, required: true}");
+    } else if (fields != NULL) {
+        c->field_count = fields->as.map.count;
+        c->fields = arena_alloc(r->arena, (c->field_count + 1) * sizeof *c->fields);
+        for (size_t i = 0; i < c->field_count; i++)
+            read_field(r, &fields->as.map.entries[i], &c->fields[i], e->key);
+    }
+    c->facet_layout = get_string(r, map, "facet_layout", false, where);
+    if (c->facet_layout == NULL)
+        c->facet_layout = "facet";
     const value *list = value_map_get_str(map, "list");
-    if (list == NULL)
+    const value *facets = value_map_get_str(map, "facets");
+    if (list == NULL) {
+        if (facets != NULL)
+            read_facets(r, facets, c);
         return;
+    }
     if (list->kind != VALUE_MAP) {
         error_at(r, list->pos, "'list' of collection '%s' must be a map with url, layout and %s",
                  e->key, "title");
@@ -146,6 +323,56 @@ static void read_collection(reader *r, const value_entry *e, collection *c)
         c->list_layout_pos = value_map_get_str(list, "layout")->pos;
     c->list_title = get_string(r, list, "title", true, where);
     c->list_intro = get_string(r, list, "intro", false, where);
+    if (facets != NULL)
+        read_facets(r, facets, c);
+}
+
+/* Refs name collections, which may be declared in any order. */
+static void resolve_refs(reader *r, config *cfg)
+{
+    for (size_t i = 0; i < cfg->collection_count; i++) {
+        collection *c = &cfg->collections[i];
+        for (size_t k = 0; k < c->field_count; k++) {
+            field *f = &c->fields[k];
+            if (f->ref_name == NULL)
+                continue;
+            f->ref_target = config_collection(cfg, f->ref_name);
+            if (f->ref_target != NULL)
+                continue;
+            suggestion hint = suggest_begin(f->ref_name);
+            for (size_t j = 0; j < cfg->collection_count; j++)
+                suggest_consider(&hint, cfg->collections[j].name);
+            if (hint.best)
+                diag_add(r->diags, DIAG_ERROR, CONFIG_FILE, f->pos.line, f->pos.col,
+                         "field '%s' refers to collection '%s', which does not exist; did you "
+                         "mean '%s'?", f->name, f->ref_name, hint.best);
+            else
+                diag_add(r->diags, DIAG_ERROR, CONFIG_FILE, f->pos.line, f->pos.col,
+                         "field '%s' refers to collection '%s', which does not exist", f->name,
+                         f->ref_name);
+            r->failed = true;
+        }
+    }
+}
+
+static void read_glossary(reader *r, const value *g, config *cfg)
+{
+    static const char *const keys[] = {"collection", "abbreviation", "definition", NULL};
+    if (g->kind != VALUE_MAP) {
+        error_at(r, g->pos, "'glossary' must be a map like %s%s",
+                 "{collection: terms, abbreviation: abbreviation, definition: definition}", "");
+        return;
+    }
+    check_keys(r, g, keys, "glossary");
+    const char *name = get_string(r, g, "collection", true, "glossary");
+    cfg->glossary.abbreviation_field = get_string(r, g, "abbreviation", false, "glossary");
+    cfg->glossary.definition_field = get_string(r, g, "definition", true, "glossary");
+    if (name == NULL)
+        return;
+    cfg->glossary.terms = config_collection(cfg, name);
+    if (cfg->glossary.terms == NULL)
+        error_at(r, value_map_get_str(g, "collection")->pos,
+                 "the glossary's collection '%s' does not exist%s", name, "");
 }
 
 static void read_menu(reader *r, const value *menu, config *out)
@@ -205,8 +432,8 @@ static void set_base_url(reader *r, const char *url, source_pos pos, config *out
 int config_load(arena *a, const char *text, size_t len, const char *base_url_override,
                 config *out, diag_list *diags)
 {
-    static const char *const keys[] = {"title", "description", "language", "base_url",
-                                       "menu", "collections", NULL};
+    static const char *const keys[] = {"title", "description", "language",  "base_url",
+                                       "menu",  "collections", "glossary", NULL};
     memset(out, 0, sizeof *out);
     reader r = {a, diags, false};
     value *root;
@@ -248,5 +475,9 @@ int config_load(arena *a, const char *text, size_t len, const char *base_url_ove
     out->collections = arena_alloc(a, out->collection_count * sizeof *out->collections);
     for (size_t i = 0; i < out->collection_count; i++)
         read_collection(&r, &collections->as.map.entries[i], &out->collections[i]);
+    resolve_refs(&r, out);
+    const value *glossary_settings = value_map_get_str(root, "glossary");
+    if (glossary_settings != NULL)
+        read_glossary(&r, glossary_settings, out);
     return r.failed ? -1 : 0;
 }

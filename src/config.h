@@ -13,6 +13,7 @@
 #ifndef HANDBOOK_CONFIG_H
 #define HANDBOOK_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -20,6 +21,39 @@
 #include "value.h"
 
 #define CONFIG_FILE "handbook.yaml"
+
+typedef enum field_type {
+    FIELD_STRING, /* one line of text */
+    FIELD_TEXT,   /* text that may span lines */
+    FIELD_NUMBER,
+    FIELD_BOOL,
+    FIELD_DATE, /* YYYY-MM-DD */
+    FIELD_YEAR, /* 1900..2100 */
+    FIELD_URL,  /* http:// or https:// */
+    FIELD_ENUM, /* one of a list of values */
+    FIELD_REF,  /* the id (file name) of a page in another collection */
+    FIELD_LIST, /* a list of items of one of the types above */
+} field_type;
+
+typedef struct field {
+    const char *name;
+    source_pos pos;
+    field_type type;
+    field_type item_type; /* lists: the type of their items */
+    bool required;
+    const value *default_value; /* NULL when none */
+    const char *const *values;  /* enums: allowed values, NULL-terminated */
+    size_t value_count;
+    const char *ref_name;                /* refs: the collection's name */
+    const struct collection *ref_target; /* refs: resolved after loading */
+} field;
+
+/* A field whose values get browse pages: /praktijkvoorbeelden/regio/parkstad/. */
+typedef struct facet {
+    const field *field;
+    const char *title; /* "Regio" */
+    const char *slug;  /* "regio": its pages live under the overview's URL */
+} facet;
 
 typedef struct collection {
     const char *name;        /* "practices" */
@@ -34,7 +68,22 @@ typedef struct collection {
     source_pos list_layout_pos;
     const char *list_title;
     const char *list_intro; /* may be NULL */
+    /* The typed schema of the pages' front matter (or data files); when a
+     * collection declares no fields, any front matter is accepted. */
+    field *fields;
+    size_t field_count;
+    facet *facets;
+    size_t facet_count;
+    const char *facet_layout;
 } collection;
+
+/* The glossary: a collection of terms whose first use on each page is
+ * marked, as <abbr> for an abbreviation or a link to the term. */
+typedef struct glossary {
+    const collection *terms; /* NULL when there is no glossary */
+    const char *abbreviation_field;
+    const char *definition_field;
+} glossary;
 
 typedef struct menu_item {
     const char *title;
@@ -52,7 +101,17 @@ typedef struct config {
     size_t collection_count;
     menu_item *menu;
     size_t menu_count;
+    glossary glossary;
 } config;
+
+/* Returns the collection called name, or NULL. */
+const collection *config_collection(const config *cfg, const char *name);
+
+/* Returns the field of c called name, or NULL. */
+const field *config_field(const collection *c, const char *name);
+
+/* The type's name as handbook.yaml spells it: "string", "ref", ... */
+const char *config_type_name(field_type type);
 
 /* Reads handbook.yaml from text (len bytes). base_url_override, when not NULL,
  * replaces the file's base_url (the --base-url option). Returns 0, or -1 with

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "markdown.h"
+#include "resolve.h"
+#include "schema.h"
 #include "yamlvalue.h"
 
 /* Names the generator sets on every page; front matter may not use them. */
@@ -11,12 +13,7 @@ static const char *const computed_fields[] = {"url",     "permalink",  "content"
                                               "toc",     "has_toc",    "file",    "slug",
                                               "collection", "is_home", "pages",   NULL};
 
-typedef struct page_list {
-    page **items;
-    size_t count, cap;
-} page_list;
-
-static void add_page(arena *a, page_list *list, page *p)
+void pages_add(arena *a, page_list *list, page *p)
 {
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 64;
@@ -39,26 +36,45 @@ static bool is_slug(const char *s, size_t len)
     return true;
 }
 
-/* A file name made into a slug, to suggest a rename: lowercase ASCII letters
- * and digits, everything else a single dash. */
-static void suggest_slug(buf *out, const char *s, size_t len)
+/* Folds the Latin-1 letters with diacritics (UTF-8 C3 80..BF) to ASCII. */
+static const char *fold_latin1(unsigned char second)
 {
+    static const char *const table[64] = {
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+        "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "ss",
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+        "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "y"};
+    return second >= 0x80 && second <= 0xBF ? table[second - 0x80] : "";
+}
+
+void pages_slugify(buf *out, const char *s, size_t len)
+{
+    size_t start = out->len;
     bool dash = false;
     for (size_t i = 0; i < len; i++) {
-        char c = s[i];
+        unsigned char c = (unsigned char)s[i];
+        const char *letters = NULL;
+        char one[2] = {0, 0};
         if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
+            c = (unsigned char)(c - 'A' + 'a');
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            if (dash && out->len > 0)
-                buf_append_char(out, '-');
-            buf_append_char(out, c);
-            dash = false;
-        } else if (((unsigned char)c & 0xC0) != 0x80) {
-            dash = true;
+            one[0] = (char)c;
+            letters = one;
+        } else if (c == 0xC3 && i + 1 < len) {
+            letters = fold_latin1((unsigned char)s[++i]);
+        } else if (c >= 0x80) {
+            while (i + 1 < len && ((unsigned char)s[i + 1] & 0xC0) == 0x80)
+                i++;
         }
+        if (letters == NULL || letters[0] == '\0') {
+            dash = true;
+            continue;
+        }
+        if (dash && out->len > start)
+            buf_append_char(out, '-');
+        buf_append_str(out, letters);
+        dash = false;
     }
-    if (out->len == 0)
-        buf_append_str(out, "pagina");
 }
 
 /* "/praktijkvoorbeelden/:slug/" with "x" gives "/praktijkvoorbeelden/x/";
@@ -105,15 +121,23 @@ static const collection *collection_of(const config *cfg, const char *path, cons
     return NULL;
 }
 
+/* A Markdown page: front matter between '---' lines, then the body. A data
+ * page (.yaml): the whole file is its front matter, and there is no body. */
 static page *read_page(arena *a, const source_file *f, const collection *c, const char *name,
-                       diag_list *diags)
+                       size_t extension_len, diag_list *diags)
 {
     size_t errors_before = diags->errors;
+    bool is_data = extension_len == strlen(".yaml");
     if (markdown_check_utf8(f->path, f->data, f->len, 1, diags) < 0)
         return NULL;
-    markdown_parts parts;
-    if (markdown_split_front_matter(f->path, f->data, f->len, &parts, diags) < 0)
+    markdown_parts parts = {0};
+    if (is_data) {
+        parts = (markdown_parts){.has_front_matter = 1, .front_matter = f->data,
+                                 .front_matter_len = f->len, .front_matter_line = 1, .body = "",
+                                 .body_line = 1};
+    } else if (markdown_split_front_matter(f->path, f->data, f->len, &parts, diags) < 0) {
         return NULL;
+    }
     value *fm = NULL;
     if (parts.has_front_matter &&
         yamlvalue_parse(a, f->path, parts.front_matter, parts.front_matter_len,
@@ -123,31 +147,41 @@ static page *read_page(arena *a, const source_file *f, const collection *c, cons
         fm = value_new_map(a, (source_pos){f->path, 1, 1});
     if (fm->kind != VALUE_MAP) {
         diag_add(diags, DIAG_ERROR, f->path, fm->pos.line, fm->pos.col,
-                 "front matter must be 'name: value' lines, not %s", value_kind_name(fm->kind));
+                 "%s must be 'name: value' lines, not %s", is_data ? "the file" : "front matter",
+                 value_kind_name(fm->kind));
         return NULL;
     }
     page *p = arena_alloc(a, sizeof *p);
     p->source_path = f->path;
     p->collection = c;
     p->front_matter = fm;
+    p->front_matter_line = parts.has_front_matter ? parts.front_matter_line : 1;
+    p->is_data = is_data;
     p->body = parts.body;
     p->body_len = parts.body_len;
     p->body_line = parts.body_line;
     p->layout = c->layout;
     p->layout_pos = c->layout_pos;
+    const value *layout = value_map_get_str(fm, "layout");
+    if (layout != NULL && layout->kind == VALUE_STRING) {
+        p->layout = layout->as.string.text;
+        p->layout_pos = layout->pos;
+    }
 
-    size_t slug_len = strlen(name) - 3; /* without ".md" */
+    size_t slug_len = strlen(name) - extension_len;
     if (slug_len == 5 && strncmp(name, "index", 5) == 0) {
         p->slug = "";
     } else if (is_slug(name, slug_len)) {
         p->slug = arena_strndup(a, name, slug_len);
     } else {
         buf better = BUF_INIT;
-        suggest_slug(&better, name, slug_len);
+        pages_slugify(&better, name, slug_len);
+        if (better.len == 0)
+            buf_append_str(&better, "pagina");
         diag_add(diags, DIAG_ERROR, f->path, 0, 0,
                  "the file name '%s' cannot be part of a web address; rename the file to "
-                 "'%s.md' (lowercase letters, digits and dashes)",
-                 name, better.data);
+                 "'%s%s' (lowercase letters, digits and dashes)",
+                 name, better.data, name + slug_len);
         buf_free(&better);
     }
 
@@ -171,27 +205,13 @@ static page *read_page(arena *a, const source_file *f, const collection *c, cons
     }
     if (diags->errors > errors_before)
         return NULL;
+    /* Schema mistakes leave the page in, so that its references and links
+     * are checked in the same run. */
+    schema_check(a, c, f->path, p->front_matter_line, fm, diags);
     p->url = expand_url(a, c->url_pattern, p->slug);
     p->output_path = output_path_of(a, p->url);
     p->is_home = strcmp(p->url, "/") == 0;
     return p;
-}
-
-/* Overview pages list their entries by weight, then by title. */
-static double weight_of(const page *p)
-{
-    const value *w = value_map_get_str(p->front_matter, "weight");
-    return w && w->kind == VALUE_NUMBER ? w->as.number : 0;
-}
-
-static int compare_entries(const void *x, const void *y)
-{
-    const page *a = *(page *const *)x, *b = *(page *const *)y;
-    double wa = weight_of(a), wb = weight_of(b);
-    if (wa != wb)
-        return wa < wb ? -1 : 1;
-    int c = strcasecmp(a->title, b->title);
-    return c ? c : strcmp(a->url, b->url);
 }
 
 static int compare_urls(const void *x, const void *y)
@@ -199,7 +219,7 @@ static int compare_urls(const void *x, const void *y)
     return strcmp((*(page *const *)x)->url, (*(page *const *)y)->url);
 }
 
-static page *generated_page(arena *a, const char *url, const char *title, const char *layout,
+page *pages_generated(arena *a, const char *url, const char *title, const char *layout,
                             source_pos layout_pos)
 {
     page *p = arena_alloc(a, sizeof *p);
@@ -221,6 +241,8 @@ static void describe(buf *out, const page *p)
     else if (p->is_list)
         buf_printf(out, "the overview of collection '%s' (handbook.yaml:%u:%u)", p->collection->name,
                    (unsigned)p->collection->pos.line, (unsigned)p->collection->pos.col);
+    else if (p->group)
+        buf_printf(out, "the %s page '%s'", p->group->facet->title, p->title);
     else
         buf_append_str(out, "the 404 page");
 }
@@ -235,17 +257,22 @@ int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags)
         size_t len = strlen(f->path);
         const char *name;
         const collection *c = collection_of(cfg, f->path, &name);
-        if (c == NULL || len < 3 || strcmp(f->path + len - 3, ".md") != 0)
+        size_t extension_len = 0;
+        if (len > 3 && strcmp(f->path + len - 3, ".md") == 0)
+            extension_len = 3;
+        else if (len > 5 && strcmp(f->path + len - 5, ".yaml") == 0)
+            extension_len = 5;
+        if (c == NULL || extension_len == 0)
             continue;
-        page *p = read_page(a, f, c, name, diags);
+        page *p = read_page(a, f, c, name, extension_len, diags);
         if (p != NULL)
-            add_page(a, &all, p);
+            pages_add(a, &all, p);
     }
     for (size_t i = 0; i < cfg->collection_count; i++) {
         const collection *c = &cfg->collections[i];
         if (c->list_url == NULL)
             continue;
-        page *list = generated_page(a, c->list_url, c->list_title, c->list_layout, c->list_layout_pos);
+        page *list = pages_generated(a, c->list_url, c->list_title, c->list_layout, c->list_layout_pos);
         list->collection = c;
         list->is_list = true;
         list->intro = c->list_intro;
@@ -257,10 +284,13 @@ int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags)
         for (size_t k = 0; k < all.count; k++)
             if (all.items[k]->collection == c && !all.items[k]->is_list)
                 list->entries[n++] = all.items[k];
-        qsort(list->entries, n, sizeof *list->entries, compare_entries);
-        add_page(a, &all, list);
+        resolve_sort_pages(list->entries, n);
+        pages_add(a, &all, list);
     }
-    add_page(a, &all, generated_page(a, "/404.html", "Pagina niet gevonden", "404", (source_pos){0}));
+    /* Its errors are counted below with the rest; URL clashes are still
+     * looked for in the same run. */
+    resolve_site(a, cfg, &all, diags);
+    pages_add(a, &all, pages_generated(a, "/404.html", "Pagina niet gevonden", "404", (source_pos){0}));
 
     /* Two sources may not share a URL. */
     strmap by_url = STRMAP_INIT;

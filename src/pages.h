@@ -20,6 +20,31 @@
 #include "value.h"
 
 typedef struct page page;
+
+/* One value of a facet (a region, a school type) and the pages that have it. */
+typedef struct facet_value {
+    const char *title; /* "Parkstad", "SBO" */
+    const char *slug;  /* "parkstad", "sbo" */
+    page *page;        /* its browse page */
+    page **entries;
+    size_t count;
+} facet_value;
+
+/* A facet of a collection with all its values, in title order. */
+typedef struct facet_group {
+    const facet *facet;
+    page *page; /* the facet's index page */
+    facet_value *values;
+    size_t value_count;
+} facet_group;
+
+/* The pages of one collection that refer to a page. */
+typedef struct backlink_list {
+    const collection *from;
+    page **pages;
+    size_t count, cap;
+} backlink_list;
+
 struct page {
     const char *source_path; /* repository path; NULL for generated pages */
     const collection *collection;
@@ -34,9 +59,17 @@ struct page {
     const char *body;    /* the Markdown after the front matter */
     size_t body_len;
     uint32_t body_line;
-    bool is_home, is_list;
-    page **entries; /* overview pages: the collection's pages, in order */
+    uint32_t front_matter_line; /* where the front matter starts, for messages */
+    bool is_home, is_list, is_data;
+    page **entries; /* overview and facet value pages: their pages, in order */
     size_t entry_count;
+    value *data; /* front matter with references resolved to {id, title, url} maps */
+    backlink_list *backlinks; /* pages that refer to this one, per collection */
+    size_t backlink_count;
+    facet_group *facet_groups; /* overview pages: the collection's facets */
+    size_t facet_group_count;
+    const facet_group *group;        /* facet index and value pages */
+    const facet_value *facet_value;  /* facet value pages */
 };
 
 typedef struct site {
@@ -45,6 +78,23 @@ typedef struct site {
     size_t page_count;
     strmap by_source; /* repository path -> page */
 } site;
+
+/* A growable list of pages (arena-owned). */
+typedef struct page_list {
+    page **items;
+    size_t count, cap;
+} page_list;
+
+void pages_add(arena *a, page_list *list, page *p);
+
+/* Appends a slug made of text to out: lowercase ASCII letters and digits,
+ * Latin diacritics folded, everything else a single dash ("Regulier PO" ->
+ * "regulier-po"). */
+void pages_slugify(buf *out, const char *text, size_t len);
+
+/* Creates a page that comes from no file (overviews, facet pages). */
+page *pages_generated(arena *a, const char *url, const char *title, const char *layout,
+                      source_pos layout_pos);
 
 /* Builds s->pages from the files of tree, using s->config (already loaded).
  * Returns 0, or -1 with every problem in diags. Pages are arena-owned;

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "arena.h"
+#include "glossary.h"
 #include "markdown.h"
+#include "resolve.h"
 #include "suggest.h"
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -52,7 +54,7 @@ int render_load_layouts(const source_tree *tree, const site *s, template_set *se
             continue;
         if (reported_count < 64)
             reported[reported_count++] = p->layout;
-        diag_add(diags, DIAG_ERROR, p->layout_pos.line ? "handbook.yaml" : LAYOUTS_FOLDER,
+        diag_add(diags, DIAG_ERROR, p->layout_pos.file ? p->layout_pos.file : LAYOUTS_FOLDER,
                  p->layout_pos.line, p->layout_pos.col,
                  "layout '%s' does not exist; add layouts/%s.mustache", p->layout, p->layout);
         status = -1;
@@ -70,6 +72,8 @@ typedef struct renderer {
     diag_list *diags;
     arena scratch; /* one page's context and Markdown results; emptied per page */
     value *site_value; /* site without its menu, which differs per page */
+    glossary_term *terms; /* marked on first use in each page */
+    size_t term_count;
 } renderer;
 
 static source_pos no_pos(void)
@@ -98,6 +102,9 @@ static const char *full_url(arena *a, const site *s, const char *url)
     return result;
 }
 
+static value *page_summary_value(arena *a, const site *s, const page *p);
+static void put_backlinks(arena *a, const site *s, const page *p, value *page_value);
+
 static value *make_site_value(arena *a, const site *s)
 {
     const config *c = &s->config;
@@ -108,6 +115,26 @@ static value *make_site_value(arena *a, const site *s)
     put(a, v, "language", text_value(a, c->language));
     put(a, v, "base_url", text_value(a, c->base_url));
     put(a, v, "base_path", text_value(a, c->base_path));
+    /* site.collections.models: every page of each collection, with its
+     * backlinks, for pages that show a whole collection (the comparison of
+     * the models). Built once and shared by every page's context. */
+    value *collections = value_new_map(a, no_pos());
+    page **members = arena_alloc(a, (s->page_count + 1) * sizeof *members);
+    for (size_t i = 0; i < c->collection_count; i++) {
+        size_t n = 0;
+        for (size_t k = 0; k < s->page_count; k++)
+            if (s->pages[k]->collection == &c->collections[i] && s->pages[k]->source_path)
+                members[n++] = s->pages[k];
+        resolve_sort_pages(members, n); /* as overviews list them */
+        value *list = value_new_list(a, no_pos());
+        for (size_t k = 0; k < n; k++) {
+            value *item = page_summary_value(a, s, members[k]);
+            put_backlinks(a, s, members[k], item);
+            value_list_push(a, list, item);
+        }
+        put(a, collections, c->collections[i].name, list);
+    }
+    put(a, v, "collections", collections);
     return v;
 }
 
@@ -144,7 +171,7 @@ static value *site_for_page(renderer *r, const page *p)
 static value *page_summary_value(arena *a, const site *s, const page *p)
 {
     value *v = value_new_map(a, no_pos());
-    const value *fm = p->front_matter;
+    const value *fm = p->data ? p->data : p->front_matter;
     for (size_t i = 0; i < fm->as.map.count; i++) {
         const value_entry *e = &fm->as.map.entries[i];
         value_map_put(a, v, e->key, e->key_len, e->key_pos, e->value);
@@ -211,6 +238,73 @@ static value *headings_value(arena *a, const markdown_result *md, int level)
     return list;
 }
 
+static value *summaries_value(arena *a, const site *s, page *const *pages, size_t count)
+{
+    value *list = value_new_list(a, no_pos());
+    for (size_t i = 0; i < count; i++)
+        value_list_push(a, list, page_summary_value(a, s, pages[i]));
+    return list;
+}
+
+/* page.backlinks.practices: the pages of a collection that refer to this
+ * page, and page.backlinks.practices_count (0 is false in a section). */
+static void put_backlinks(arena *a, const site *s, const page *p, value *page_value)
+{
+    value *backlinks = value_new_map(a, no_pos());
+    for (size_t i = 0; i < p->backlink_count; i++) {
+        const backlink_list *b = &p->backlinks[i];
+        put(a, backlinks, b->from->name, summaries_value(a, s, b->pages, b->count));
+        buf key = BUF_INIT;
+        buf_printf(&key, "%s_count", b->from->name);
+        put(a, backlinks, key.data, value_new_number(a, (double)b->count, no_pos()));
+        buf_free(&key);
+    }
+    put(a, page_value, "backlinks", backlinks);
+}
+
+static value *facet_values_value(arena *a, const site *s, const facet_group *g)
+{
+    value *values = value_new_list(a, no_pos());
+    for (size_t k = 0; k < g->value_count; k++) {
+        value *item = value_new_map(a, no_pos());
+        put(a, item, "title", text_value(a, g->values[k].title));
+        put(a, item, "url", text_value(a, full_url(a, s, g->values[k].page->url)));
+        put(a, item, "count", value_new_number(a, (double)g->values[k].count, no_pos()));
+        value_list_push(a, values, item);
+    }
+    return values;
+}
+
+/* Overview pages: page.facets, each {title, url, values: [{title, url, count}]},
+ * the filters that work without JavaScript. Facet pages: page.facet, and
+ * page.values on a facet's index page. */
+static void put_facets(arena *a, const site *s, const page *p, value *page_value)
+{
+    if (p->facet_group_count > 0) {
+        value *facets = value_new_list(a, no_pos());
+        for (size_t i = 0; i < p->facet_group_count; i++) {
+            const facet_group *g = &p->facet_groups[i];
+            value *item = value_new_map(a, no_pos());
+            put(a, item, "title", text_value(a, g->facet->title));
+            put(a, item, "url", text_value(a, full_url(a, s, g->page->url)));
+            put(a, item, "values", facet_values_value(a, s, g));
+            value_list_push(a, facets, item);
+        }
+        put(a, page_value, "facets", facets);
+    }
+    if (p->group != NULL) {
+        value *which = value_new_map(a, no_pos());
+        put(a, which, "title", text_value(a, p->group->facet->title));
+        put(a, which, "url", text_value(a, full_url(a, s, p->group->page->url)));
+        put(a, page_value, "facet", which);
+        put(a, page_value, "is_facet_index", value_new_bool(a, p->facet_value == NULL, no_pos()));
+        if (p->facet_value == NULL)
+            put(a, page_value, "values", facet_values_value(a, s, p->group));
+        else
+            put(a, page_value, "count", value_new_number(a, (double)p->entry_count, no_pos()));
+    }
+}
+
 static int render_page(renderer *r, const page *p, buf *out)
 {
     arena *a = &r->scratch;
@@ -221,7 +315,14 @@ static int render_page(renderer *r, const page *p, buf *out)
                         r->diags) < 0)
         return -1;
     value *page_value = page_summary_value(a, r->site, p);
-    put(a, page_value, "content", value_new_string(a, md.html.data, md.html.len, no_pos()));
+    if (r->term_count > 0) {
+        buf marked = BUF_INIT;
+        glossary_mark(r->terms, r->term_count, p->url, md.html.data, md.html.len, &marked);
+        put(a, page_value, "content", value_new_string(a, marked.data, marked.len, no_pos()));
+        buf_free(&marked);
+    } else {
+        put(a, page_value, "content", value_new_string(a, md.html.data, md.html.len, no_pos()));
+    }
     put(a, page_value, "headings", headings_value(a, &md, 0));
     /* Mustache cannot filter or test a list for emptiness, so the table of
      * contents (the level-2 headings) comes ready-made. */
@@ -231,12 +332,10 @@ static int render_page(renderer *r, const page *p, buf *out)
     markdown_result_free(&md);
     if (p->intro)
         put(a, page_value, "intro", text_value(a, p->intro));
-    if (p->is_list) {
-        value *entries = value_new_list(a, no_pos());
-        for (size_t i = 0; i < p->entry_count; i++)
-            value_list_push(a, entries, page_summary_value(a, r->site, p->entries[i]));
-        put(a, page_value, "pages", entries);
-    }
+    if (p->is_list || p->facet_value != NULL)
+        put(a, page_value, "pages", summaries_value(a, r->site, p->entries, p->entry_count));
+    put_backlinks(a, r->site, p, page_value);
+    put_facets(a, r->site, p, page_value);
     value *root = value_new_map(a, no_pos());
     put(a, root, "site", site_for_page(r, p));
     put(a, root, "page", page_value);
@@ -286,12 +385,52 @@ static int write_sitemap_and_robots(renderer *r)
     return status;
 }
 
+static const char *escaped(arena *a, const char *text)
+{
+    buf b = BUF_INIT;
+    append_xml_escaped(&b, text);
+    const char *result = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return result;
+}
+
+/* The glossary's terms: each term's title, and its abbreviation if any. */
+static void load_terms(renderer *r, arena *a)
+{
+    const glossary *g = &r->site->config.glossary;
+    if (g->terms == NULL)
+        return;
+    r->terms = arena_alloc(a, (2 * r->site->page_count + 1) * sizeof *r->terms);
+    for (size_t i = 0; i < r->site->page_count; i++) {
+        const page *p = r->site->pages[i];
+        if (p->collection != g->terms || p->source_path == NULL)
+            continue;
+        const value *definition = value_map_get_str(p->front_matter, g->definition_field);
+        const value *abbreviation =
+            g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
+        buf text = BUF_INIT;
+        value_append_text(&text, definition);
+        const char *url = full_url(a, r->site, p->url);
+        r->terms[r->term_count++] = (glossary_term){escaped(a, p->title), false,
+                                                    escaped(a, text.data), url, p->url};
+        if (abbreviation != NULL && abbreviation->kind == VALUE_STRING) {
+            buf title = BUF_INIT;
+            buf_printf(&title, "%s: %s", p->title, text.data);
+            r->terms[r->term_count++] = (glossary_term){
+                escaped(a, abbreviation->as.string.text), true, escaped(a, title.data), url, p->url};
+            buf_free(&title);
+        }
+        buf_free(&text);
+    }
+}
+
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
                 publisher *pub, render_stats *stats, diag_list *diags)
 {
     renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags};
     arena site_arena = ARENA_INIT;
     r.site_value = make_site_value(&site_arena, s);
+    load_terms(&r, &site_arena);
     int status = 0;
     buf out = BUF_INIT;
     for (size_t i = 0; i < s->page_count; i++) {

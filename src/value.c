@@ -117,7 +117,7 @@ bool value_truthy(const value *v)
     case VALUE_BOOL: return v->as.boolean;
     case VALUE_STRING: return v->as.string.len > 0;
     case VALUE_LIST: return v->as.list.count > 0;
-    case VALUE_NUMBER:
+    case VALUE_NUMBER: return v->as.number != 0;
     case VALUE_DATE:
     case VALUE_MAP: return true;
     }

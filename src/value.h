@@ -82,8 +82,8 @@ value *value_map_get_str(const value *map, const char *key);
 /* Returns the entry under key (for its position), or NULL. */
 const value_entry *value_map_entry(const value *map, const char *key, size_t key_len);
 
-/* Mustache truthiness: null, false, an empty string and an empty list are false;
- * everything else is true. A NULL pointer (a missing value) is false. */
+/* Mustache truthiness: null, false, 0, an empty string and an empty list are
+ * false (as in mustache.js); everything else is true. A NULL pointer (a missing value) is false. */
 bool value_truthy(const value *v);
 
 /* Appends the text form of a scalar: strings and dates as they are, numbers in

@@ -53,15 +53,19 @@ golden() { # NAME EXPECTED-DIR [OPTIONS...]
     name=$1 expected=$2
     shift 2
     rm -rf "$tmp/golden"
-    run "$handbook" build --repo "$top/tests/sites/basic/repo" -o "$tmp/golden" "$@"
+    run "$handbook" build --repo "$golden_repo" -o "$tmp/golden" "$@"
     if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
         rm -rf "$expected" && cp -r "$tmp/golden" "$expected"
     fi
     if [ "$status" -eq 0 ] && diff -r "$expected" "$tmp/golden" >"$tmp/diff"; then ok "$name"; else
         not_ok "$name" "status $status" "$(head -40 "$tmp/diff")" "$(cat "$tmp/err")"; fi
 }
+golden_repo=$top/tests/sites/basic/repo
 golden "golden site under a base path" "$top/tests/sites/basic/expected"
 golden "golden site at the root" "$top/tests/sites/basic/expected-root" --base-url https://example.org
+golden_repo=$top/tests/sites/model/repo
+golden "golden site with references, backlinks, facets and a glossary" "$top/tests/sites/model/expected"
+golden_repo=$top/tests/sites/basic/repo
 
 # --- sources: working tree, --ref and a bare clone give the same site ---
 fixture git && git_init "$tmp/git"
@@ -171,6 +175,54 @@ sed -i 's/partials\/nav/partials\/navi/' "$tmp/partial/layouts/base.mustache"
 run "$handbook" check --repo "$tmp/partial"
 expect_error "an unknown partial names the layout's line and column" \
     "layouts/base.mustache:11:3: error: unknown partial 'partials/navi'; did you mean 'partials/nav'?"
+
+# --- schema mistakes: each gets its own exact message, all in one run ---
+rm -rf "$tmp/schema" && cp -r "$top/tests/sites/model/repo" "$tmp/schema"
+cat >"$tmp/schema/practices/fouten.md" <<'PAGE'
+---
+title: Vol fouten
+regoin: parkstad
+schools: [sbo-de-wisel, so-de-berg]
+models: startklas
+school_types: [SBO, PO]
+start: 2022-02-30
+website: www.example.org
+published: ja
+---
+Tekst.
+PAGE
+printf -- '---\ntitle: Nog meer fouten\nregion: parkstd\nmodels: [startklas]\nstart: 30 augustus 2021\n---\n' \
+    >"$tmp/schema/practices/nog-meer-fouten.md"
+printf 'title: SBO Fout\nschool_type: SBO\nregion: parkstad\nstart_year: twintig\n' >"$tmp/schema/content/schools/sbo-fout.yaml"
+run "$handbook" check --repo "$tmp/schema"
+while IFS= read -r line; do
+    case "$line" in "#"*) name=${line#"# "}; continue ;; esac
+    if grep -qxF -- "$line" "$tmp/err"; then ok "$name"; else not_ok "$name" "expected: $line" "stderr was:" "$(cat "$tmp/err")"; fi
+done <<'EXPECTED'
+# schema: a missing required field
+practices/fouten.md:2:1: error: missing required field 'region'; add a line 'region: ...' (the id of a page)
+# schema: a misspelt field gets a did-you-mean
+practices/fouten.md:3:1: error: unknown field 'regoin'; did you mean 'region'?
+# schema: a reference to a page that does not exist gets a did-you-mean
+practices/fouten.md:4:11: error: unknown schools 'sbo-de-wisel' in 'schools'; did you mean 'sbo-de-wissel'?
+practices/nog-meer-fouten.md:3:9: error: unknown regions 'parkstd' in 'region'; did you mean 'parkstad'?
+# schema: a single value where a list belongs
+practices/fouten.md:5:9: error: 'models' must be a list, written [a, b] or as lines starting with '- '
+# schema: an enum value that is not allowed lists the allowed ones
+practices/fouten.md:6:21: error: 'PO' is not an allowed value of 'school_types'; allowed are: SO, SBO, VSO
+# schema: a date that does not exist
+practices/fouten.md:7:8: error: 'start' is not a date that exists; check the day and month of '2022-02-30'
+# schema: a date in the wrong format
+practices/nog-meer-fouten.md:5:8: error: 'start' must be a date written as YYYY-MM-DD, like 2022-04-26, not 30 augustus 2021
+# schema: a web address without https://
+practices/fouten.md:8:10: error: 'website' must be a web address starting with https://, not 'www.example.org'
+# schema: a wrong type (bool)
+practices/fouten.md:9:12: error: 'published' must be true or false, not a string
+# schema: a wrong type in a data file (year)
+content/schools/sbo-fout.yaml:4:13: error: 'start_year' must be a year like 2022, not twintig
+EXPECTED
+[ "$status" -eq 1 ] && grep -qx "handbook: 11 errors" "$tmp/err" && ok "schema: every mistake reported, and only those" ||
+    not_ok "schema: every mistake reported, and only those" "$(tail -1 "$tmp/err")"
 
 # --- untrusted content: each limit gives a clear error naming the file ---
 fixture big
