@@ -175,6 +175,14 @@ static value *page_summary_value(arena *a, const site *s, const page *p)
     for (size_t i = 0; i < fm->as.map.count; i++) {
         const value_entry *e = &fm->as.map.entries[i];
         value_map_put(a, v, e->key, e->key_len, e->key_pos, e->value);
+        if (e->value->kind == VALUE_LIST) {
+            /* NAME_count: a section on it shows a heading only when the list
+             * has entries (Mustache cannot test a list for emptiness). */
+            buf key = BUF_INIT;
+            buf_printf(&key, "%s_count", e->key);
+            put(a, v, key.data, value_new_number(a, (double)e->value->as.list.count, no_pos()));
+            buf_free(&key);
+        }
     }
     if (value_map_get_str(v, "title") == NULL)
         put(a, v, "title", text_value(a, p->title));
@@ -292,6 +300,7 @@ static void put_facets(arena *a, const site *s, const page *p, value *page_value
         }
         put(a, page_value, "facets", facets);
     }
+    put(a, page_value, "facets_count", value_new_number(a, (double)p->facet_group_count, no_pos()));
     if (p->group != NULL) {
         value *which = value_new_map(a, no_pos());
         put(a, which, "title", text_value(a, p->group->facet->title));
