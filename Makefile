@@ -82,10 +82,12 @@ build/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -O2 $< $(LIB_OBJ) $(PKG_LIBS) -o $@
 
+# The template benchmark, then the 10,000-page site beside Hugo (when installed).
 bench:
 	@scripts/install-deps bench
-	@$(MAKE) --no-print-directory build/bench/bench_template
+	@$(MAKE) --no-print-directory build/bench/bench_template build/handbook
 	build/bench/bench_template
+	bench/run-site-bench
 
 # libFuzzer needs clang; the fuzz build has its own objects.
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \

@@ -277,7 +277,8 @@ fixture evil && git_init "$tmp/evil"
 blob=$(printf 'x' | git -C "$tmp/evil" hash-object -w --stdin)
 base=$(git -C "$tmp/evil" rev-parse 'HEAD^{tree}')
 evil_tree=$(printf '100644 blob %s\t..\n' "$blob" | git -C "$tmp/evil" mktree 2>/dev/null ||
-    { printf '100644 ..\0'; printf '%s' "$blob" | xxd -r -p; } | git -C "$tmp/evil" hash-object -t tree -w --literally --stdin)
+    { printf '100644 ..\0'; perl -e 'print pack("H*", $ARGV[0])' "$blob"; } |
+    git -C "$tmp/evil" hash-object -t tree -w --literally --stdin)
 practices=$( { git -C "$tmp/evil" ls-tree "$base" | grep -v "	practices$"; printf '040000 tree %s\tpractices\n' "$evil_tree"; } | git -C "$tmp/evil" mktree --missing)
 commit=$(git -C "$tmp/evil" commit-tree "$practices" -p HEAD -m evil)
 run "$handbook" check --repo "$tmp/evil" --ref "$commit"
