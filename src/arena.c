@@ -27,6 +27,13 @@ static void *checked_malloc(size_t size)
 
 void *arena_alloc(arena *a, size_t size)
 {
+    void *p = arena_alloc_raw(a, size);
+    memset(p, 0, size);
+    return p;
+}
+
+void *arena_alloc_raw(arena *a, size_t size)
+{
     const size_t align = _Alignof(max_align_t);
     if (size > SIZE_MAX - align - sizeof(arena_chunk)) {
         fprintf(stderr, "handbook: allocation of %zu bytes is too large\n", size);
@@ -55,13 +62,12 @@ void *arena_alloc(arena *a, size_t size)
     void *p = (char *)c->data + c->used;
     c->used += rounded;
     a->total += rounded;
-    memset(p, 0, rounded);
     return p;
 }
 
 char *arena_strndup(arena *a, const char *text, size_t len)
 {
-    char *copy = arena_alloc(a, len + 1);
+    char *copy = arena_alloc_raw(a, len + 1);
     if (len > 0)
         memcpy(copy, text, len);
     copy[len] = '\0';
@@ -79,9 +85,12 @@ void *arena_grow(arena *a, void *old, size_t old_count, size_t new_count, size_t
         fprintf(stderr, "handbook: array of %zu elements is too large\n", new_count);
         abort();
     }
-    void *fresh = arena_alloc(a, new_count * elem_size);
+    /* Only the copied part is overwritten; the rest must read as zero for
+     * callers that rely on it. */
+    char *fresh = arena_alloc_raw(a, new_count * elem_size);
     if (old_count > 0)
         memcpy(fresh, old, old_count * elem_size);
+    memset(fresh + old_count * elem_size, 0, (new_count - old_count) * elem_size);
     return fresh;
 }
 

@@ -22,6 +22,10 @@ typedef struct arena {
 /* Returns size bytes aligned for any type, zero-filled, owned by the arena. */
 void *arena_alloc(arena *a, size_t size);
 
+/* Like arena_alloc, but the memory is not zero-filled: for buffers the caller
+ * overwrites at once (copies of text, file contents). */
+void *arena_alloc_raw(arena *a, size_t size);
+
 /* Returns an arena-owned, NUL-terminated copy of the len bytes at text. */
 char *arena_strndup(arena *a, const char *text, size_t len);
 

@@ -176,6 +176,10 @@ int markdown_check_utf8(const char *file, const char *text, size_t len, uint32_t
     uint32_t line = first_line ? first_line : 1;
     size_t line_start = 0;
     for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80 && s[i] != '\n' && s[i] != '\r') {
+            i++; /* the common case: plain ASCII */
+            continue;
+        }
         size_t b = break_len(text, len, i);
         if (b) {
             i += b;

@@ -425,8 +425,9 @@ static int read_blob(reader *r, const char *path, const git_oid *id, size_t limi
     size_t n = git_odb_object_size(obj);
     if (n > size)
         n = size; /* the header is what the limits were checked against */
-    char *copy = arena_alloc(r->a, n + 1);
+    char *copy = arena_alloc_raw(r->a, n + 1);
     memcpy(copy, git_odb_object_data(obj), n);
+    copy[n] = '\0';
     git_odb_object_free(obj);
     if (!for_link)
         blob_insert(r, id, copy, n);
@@ -501,7 +502,7 @@ static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
         close(fd);
         return -1;
     }
-    char *data = arena_alloc(r->a, size + 1);
+    char *data = arena_alloc_raw(r->a, size + 1);
     size_t got = 0;
     while (got < size) {
         ssize_t n = read(fd, data + got, size - got);
