@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -12,9 +13,15 @@ typedef struct reader {
     bool failed;
 } reader;
 
-static void error_at(reader *r, source_pos pos, const char *fmt, const char *a, const char *b)
+static void error_at(reader *r, source_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void error_at(reader *r, source_pos pos, const char *fmt, ...)
 {
-    diag_add(r->diags, DIAG_ERROR, CONFIG_FILE, pos.line, pos.col, fmt, a, b);
+    va_list args;
+    va_start(args, fmt);
+    diag_vadd(r->diags, DIAG_ERROR, CONFIG_FILE, pos.line, pos.col, fmt, args);
+    va_end(args);
     r->failed = true;
 }
 
@@ -107,8 +114,8 @@ const char *config_type_name(field_type type)
 static int parse_type(reader *r, const value *v, field_type *out)
 {
     if (v == NULL || v->kind != VALUE_STRING) {
-        error_at(r, v ? v->pos : (source_pos){0}, "a field needs a type: one of %s%s",
-                 "string, text, number, bool, date, year, url, enum, ref, list", "");
+        error_at(r, v ? v->pos : (source_pos){0}, "a field needs a type: one of %s",
+                 "string, text, number, bool, date, year, url, enum, ref, list");
         return -1;
     }
     suggestion hint = suggest_begin(v->as.string.text);
@@ -158,13 +165,12 @@ static void read_field(reader *r, const value_entry *e, field *f, const char *co
             return;
         item = f->item_type;
         if (item == FIELD_LIST)
-            error_at(r, value_map_get_str(spec, "of")->pos, "lists of lists are not supported%s%s",
-                     "", "");
+            error_at(r, value_map_get_str(spec, "of")->pos, "lists of lists are not supported");
     }
     const value *required = value_map_get_str(spec, "required");
     if (required != NULL) {
         if (required->kind != VALUE_BOOL)
-            error_at(r, required->pos, "'required' must be true or false%s%s", "", "");
+            error_at(r, required->pos, "'required' must be true or false");
         else
             f->required = required->as.boolean;
     }
@@ -173,7 +179,7 @@ static void read_field(reader *r, const value_entry *e, field *f, const char *co
         const value *values = value_map_get_str(spec, "values");
         if (values == NULL || values->kind != VALUE_LIST || values->as.list.count == 0) {
             error_at(r, values ? values->pos : spec->pos,
-                     "enum field '%s' needs 'values': the list of allowed values%s", e->key, "");
+                     "enum field '%s' needs 'values': the list of allowed values", e->key);
             return;
         }
         const char **list = arena_alloc(r->arena, (values->as.list.count + 1) * sizeof *list);
@@ -203,7 +209,7 @@ static void read_facets(reader *r, const value *facets, collection *c)
     for (size_t i = 0; i < facets->as.list.count; i++) {
         const value *item = facets->as.list.items[i];
         if (item->kind != VALUE_MAP) {
-            error_at(r, item->pos, "a facet must be {field: ..., title: ..., slug: ...}%s%s", "", "");
+            error_at(r, item->pos, "a facet must be {field: ..., title: ..., slug: ...}");
             continue;
         }
         check_keys(r, item, keys, "a facet");
@@ -231,8 +237,8 @@ static void read_facets(reader *r, const value *facets, collection *c)
             continue;
         }
         if (c->list_url == NULL) {
-            error_at(r, item->pos, "facets of collection '%s' need its 'list' overview page%s",
-                     c->name, "");
+            error_at(r, item->pos, "facets of collection '%s' need its 'list' overview page",
+                     c->name);
             continue;
         }
         c->facet_count++;
@@ -264,8 +270,8 @@ static void read_collection(reader *r, const value_entry *e, collection *c)
     c->pos = e->key_pos;
     const value *map = e->value;
     if (map->kind != VALUE_MAP) {
-        error_at(r, map->pos, "collection '%s' must be a map with folder, url and layout%s",
-                 e->key, "");
+        error_at(r, map->pos, "collection '%s' must be a map with folder, url and layout",
+                 e->key);
         return;
     }
     char where[160];
@@ -359,8 +365,8 @@ static void read_glossary(reader *r, const value *g, config *cfg)
 {
     static const char *const keys[] = {"collection", "abbreviation", "definition", NULL};
     if (g->kind != VALUE_MAP) {
-        error_at(r, g->pos, "'glossary' must be a map like %s%s",
-                 "{collection: terms, abbreviation: abbreviation, definition: definition}", "");
+        error_at(r, g->pos, "'glossary' must be a map like %s",
+                 "{collection: terms, abbreviation: abbreviation, definition: definition}");
         return;
     }
     check_keys(r, g, keys, "glossary");
@@ -372,21 +378,21 @@ static void read_glossary(reader *r, const value *g, config *cfg)
     cfg->glossary.terms = config_collection(cfg, name);
     if (cfg->glossary.terms == NULL)
         error_at(r, value_map_get_str(g, "collection")->pos,
-                 "the glossary's collection '%s' does not exist%s", name, "");
+                 "the glossary's collection '%s' does not exist", name);
 }
 
 static void read_menu(reader *r, const value *menu, config *out)
 {
     static const char *const keys[] = {"title", "url", NULL};
     if (menu->kind != VALUE_LIST) {
-        error_at(r, menu->pos, "'menu' must be a list of {title, url} entries%s%s", "", "");
+        error_at(r, menu->pos, "'menu' must be a list of {title, url} entries");
         return;
     }
     out->menu = arena_alloc(r->arena, (menu->as.list.count + 1) * sizeof *out->menu);
     for (size_t i = 0; i < menu->as.list.count; i++) {
         const value *item = menu->as.list.items[i];
         if (item->kind != VALUE_MAP) {
-            error_at(r, item->pos, "a menu entry must be {title: ..., url: ...}%s%s", "", "");
+            error_at(r, item->pos, "a menu entry must be {title: ..., url: ...}");
             continue;
         }
         check_keys(r, item, keys, "a menu entry");
@@ -467,8 +473,8 @@ int config_load(arena *a, const char *text, size_t len, const char *base_url_ove
     if (collections == NULL || collections->kind != VALUE_MAP ||
         collections->as.map.count == 0) {
         error_at(&r, collections ? collections->pos : root->pos,
-                 "handbook.yaml needs 'collections': the folders of pages, each with %s%s",
-                 "folder, url and layout", "");
+                 "handbook.yaml needs 'collections': the folders of pages, each with %s",
+                 "folder, url and layout");
         return -1;
     }
     out->collection_count = collections->as.map.count;

@@ -10,6 +10,15 @@
 void diag_add(diag_list *list, diag_severity severity, const char *file, uint32_t line,
               uint32_t col, const char *fmt, ...)
 {
+    va_list args;
+    va_start(args, fmt);
+    diag_vadd(list, severity, file, line, col, fmt, args);
+    va_end(args);
+}
+
+void diag_vadd(diag_list *list, diag_severity severity, const char *file, uint32_t line,
+               uint32_t col, const char *fmt, va_list args)
+{
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 16;
         diag *items = realloc(list->items, cap * sizeof *items);
@@ -19,10 +28,7 @@ void diag_add(diag_list *list, diag_severity severity, const char *file, uint32_
         list->cap = cap;
     }
     buf message = BUF_INIT;
-    va_list args;
-    va_start(args, fmt);
     buf_vprintf(&message, fmt, args);
-    va_end(args);
     buf name = BUF_INIT;
     buf_append_str(&name, file ? file : "");
     list->items[list->count++] = (diag){

@@ -7,6 +7,7 @@
 #ifndef HANDBOOK_DIAG_H
 #define HANDBOOK_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,10 @@ typedef struct diag_list {
 /* Adds a diagnostic; file may be NULL. The list copies file and message. */
 void diag_add(diag_list *list, diag_severity severity, const char *file, uint32_t line,
               uint32_t col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* The same with a va_list, for functions that wrap diag_add. */
+void diag_vadd(diag_list *list, diag_severity severity, const char *file, uint32_t line,
+               uint32_t col, const char *fmt, va_list args);
 
 /* Writes every diagnostic as "file:line:col: severity: message" lines, in the
  * order they were added; with color, the severity is colored as gcc does. */

@@ -1,6 +1,7 @@
 #include "schema.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,15 @@ typedef struct checker {
     bool failed;
 } checker;
 
-static void error_at(checker *k, source_pos pos, const char *fmt, const char *a, const char *b,
-                     const char *c)
+static void error_at(checker *k, source_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void error_at(checker *k, source_pos pos, const char *fmt, ...)
 {
-    diag_add(k->diags, DIAG_ERROR, k->file, pos.line, pos.col, fmt, a, b, c);
+    va_list args;
+    va_start(args, fmt);
+    diag_vadd(k->diags, DIAG_ERROR, k->file, pos.line, pos.col, fmt, args);
+    va_end(args);
     k->failed = true;
 }
 
@@ -68,36 +74,36 @@ static void check_value(checker *k, const field *f, field_type t, const value *v
                      t == FIELD_REF ? "the id of a page (its file name without extension)" : "text",
                      value_kind_name(v->kind));
         else if (t == FIELD_STRING && strchr(text.data, '\n') != NULL)
-            error_at(k, v->pos, "'%s' must be one line of text%s%s", f->name, "", "");
+            error_at(k, v->pos, "'%s' must be one line of text", f->name);
         break;
     case FIELD_NUMBER:
         if (v->kind != VALUE_NUMBER)
-            error_at(k, v->pos, "'%s' must be a number, not %s%s", f->name,
-                     value_kind_name(v->kind), "");
+            error_at(k, v->pos, "'%s' must be a number, not %s", f->name,
+                     value_kind_name(v->kind));
         break;
     case FIELD_BOOL:
         if (v->kind != VALUE_BOOL)
-            error_at(k, v->pos, "'%s' must be true or false, not %s%s", f->name,
-                     value_kind_name(v->kind), "");
+            error_at(k, v->pos, "'%s' must be true or false, not %s", f->name,
+                     value_kind_name(v->kind));
         break;
     case FIELD_DATE:
         if (v->kind != VALUE_DATE)
-            error_at(k, v->pos, "'%s' must be a date written as YYYY-MM-DD, like 2022-04-26, not %s%s",
-                     f->name, is_scalar(v) ? text.data : value_kind_name(v->kind), "");
+            error_at(k, v->pos, "'%s' must be a date written as YYYY-MM-DD, like 2022-04-26, not %s",
+                     f->name, is_scalar(v) ? text.data : value_kind_name(v->kind));
         else if (!valid_date(v->as.string.text))
-            error_at(k, v->pos, "'%s' is not a date that exists; check the day and month of '%s'%s",
-                     f->name, v->as.string.text, "");
+            error_at(k, v->pos, "'%s' is not a date that exists; check the day and month of '%s'",
+                     f->name, v->as.string.text);
         break;
     case FIELD_YEAR:
         if (v->kind != VALUE_NUMBER || v->as.number != floor(v->as.number) ||
             v->as.number < 1900 || v->as.number > 2100)
-            error_at(k, v->pos, "'%s' must be a year like 2022, not %s%s", f->name,
-                     is_scalar(v) ? text.data : value_kind_name(v->kind), "");
+            error_at(k, v->pos, "'%s' must be a year like 2022, not %s", f->name,
+                     is_scalar(v) ? text.data : value_kind_name(v->kind));
         break;
     case FIELD_URL:
         if (v->kind != VALUE_STRING || !valid_url(v->as.string.text))
-            error_at(k, v->pos, "'%s' must be a web address starting with https://, not '%s'%s",
-                     f->name, text.data, "");
+            error_at(k, v->pos, "'%s' must be a web address starting with https://, not '%s'",
+                     f->name, text.data);
         break;
     case FIELD_ENUM: {
         bool allowed = false;
@@ -151,7 +157,7 @@ int schema_check(arena *a, const collection *c, const char *file, uint32_t first
         if (f->type == FIELD_LIST) {
             if (v->kind != VALUE_LIST) {
                 error_at(&k, v->pos, "'%s' must be a list, written [a, b] or as lines starting "
-                                     "with '- '%s%s", f->name, "", "");
+                                     "with '- '", f->name);
                 continue;
             }
             for (size_t j = 0; j < v->as.list.count; j++)

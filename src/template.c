@@ -14,6 +14,7 @@
  * renderer writes the current indentation before them. */
 #include "template.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,10 +197,15 @@ typedef struct compiler {
     bool failed;
 } compiler;
 
-static void compile_error(compiler *c, uint32_t line, uint32_t col, const char *fmt, const char *a,
-                          const char *b)
+static void compile_error(compiler *c, uint32_t line, uint32_t col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void compile_error(compiler *c, uint32_t line, uint32_t col, const char *fmt, ...)
 {
-    diag_add(c->diags, DIAG_ERROR, c->file, line, col, fmt, a, b);
+    va_list args;
+    va_start(args, fmt);
+    diag_vadd(c->diags, DIAG_ERROR, c->file, line, col, fmt, args);
+    va_end(args);
     c->failed = true;
 }
 
@@ -325,8 +331,8 @@ static void tokenize(compiler *c)
         const char *end = find_bytes(c->src + p, c->len - p, closer, closer_len);
         if (end == NULL) {
             closer[closer_len] = '\0';
-            compile_error(c, tag_line, tag_col, "unterminated tag: no '%s' closes it%s", closer,
-                          "; close the tag or remove the stray opening delimiter");
+            compile_error(c, tag_line, tag_col, "unterminated tag: no '%s' closes it; close the tag or remove the "
+                          "stray opening delimiter", closer);
             return;
         }
         uint32_t content_end = (uint32_t)(end - c->src);
@@ -361,9 +367,9 @@ static void tokenize(compiler *c)
                     ok = false;
             if (!ok) {
                 compile_error(c, tag_line, tag_col,
-                              "bad delimiter change; write it as {{=<%% %%>=}}: two delimiters%s%s",
-                              " of at most 31 characters, separated by a space,",
-                              " without spaces or '=' in them");
+                              "bad delimiter change; write it as {{=<%% %%>=}}: two delimiters "
+                              "of at most 31 characters, separated by a space, without spaces "
+                              "or '=' in them");
                 return;
             }
             memcpy(open, c->src + a, a_end - a);
@@ -385,8 +391,8 @@ static void tokenize(compiler *c)
             for (uint32_t i = check_from; i < name_end; i++)
                 if (is_space(c->src[i]) || (unsigned char)c->src[i] < 0x20) {
                     compile_error(c, tag_line, tag_col,
-                                  "the name of this %s contains a space%s", tag_kind_name(sigil),
-                                  "; names are single words like page.title");
+                                  "the name of this %s contains a space; names are single "
+                                  "words like page.title", tag_kind_name(sigil));
                     return;
                 }
         }
