@@ -40,25 +40,29 @@ int render_load_layouts(const source_tree *tree, const site *s, template_set *se
     }
     if (status == 0 && template_set_check_references(set, diags) < 0)
         status = -1;
-    /* Each layout a page needs must exist; say where it is named. */
-    const char *reported[64];
-    size_t reported_count = 0;
+    /* Each layout a page needs must exist: one error per place that names
+     * it (a collection in handbook.yaml, or a page's own front matter). */
+    strmap reported = STRMAP_INIT; /* its keys are malloc'ed, freed below */
     for (size_t i = 0; i < s->page_count; i++) {
         const page *p = s->pages[i];
         if (template_set_get(set, p->layout) != NULL)
             continue;
-        bool seen = false;
-        for (size_t k = 0; k < reported_count; k++)
-            seen |= strcmp(reported[k], p->layout) == 0;
-        if (seen)
+        const char *file = p->layout_pos.file ? p->layout_pos.file : LAYOUTS_FOLDER;
+        char *key = NULL;
+        if (asprintf(&key, "%s:%u:%u:%s", file, (unsigned)p->layout_pos.line,
+                     (unsigned)p->layout_pos.col, p->layout) < 0)
+            abort();
+        if (strmap_put(&reported, key, key) != NULL) {
+            free(key);
             continue;
-        if (reported_count < 64)
-            reported[reported_count++] = p->layout;
-        diag_add(diags, DIAG_ERROR, p->layout_pos.file ? p->layout_pos.file : LAYOUTS_FOLDER,
-                 p->layout_pos.line, p->layout_pos.col,
+        }
+        diag_add(diags, DIAG_ERROR, file, p->layout_pos.line, p->layout_pos.col,
                  "layout '%s' does not exist; add layouts/%s.mustache", p->layout, p->layout);
         status = -1;
     }
+    for (size_t k = 0; k < reported.cap; k++)
+        free((char *)reported.entries[k].key);
+    strmap_free(&reported);
     return status;
 }
 

@@ -164,6 +164,12 @@ run "$handbook" check --repo "$tmp/layout"
 expect_error "an unknown layout is an error in handbook.yaml" \
     "handbook.yaml:22:13: error: layout 'practise' does not exist; add layouts/practise.mustache"
 
+rm -rf "$tmp/page-layout" && cp -r "$top/tests/sites/model/repo" "$tmp/page-layout"
+printf -- '---\ntitle: X\nlayout: comprae\n---\n' >"$tmp/page-layout/content/x.md"
+run "$handbook" check --repo "$tmp/page-layout"
+expect_error "an unknown layout in front matter is an error at the page" \
+    "content/x.md:3:9: error: layout 'comprae' does not exist; add layouts/comprae.mustache"
+
 fixture setting
 sed -i 's/^    folder: practices$/    foldr: practices/' "$tmp/setting/handbook.yaml"
 run "$handbook" check --repo "$tmp/setting"
