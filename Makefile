@@ -6,6 +6,7 @@
 #                  (also under AddressSanitizer and UndefinedBehaviorSanitizer)
 #   make bench     benchmarks, side by side with their peers where installed
 #   make fuzz-template FUZZ_SECONDS=60   fuzz the template engine (clang)
+#   make fuzz-page FUZZ_SECONDS=60       fuzz the parsing of a contributor's file
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -31,7 +32,7 @@ ASAN_OBJ := $(LIB_SRC:src/%.c=build/asan/%.o)
 TESTS := $(TEST_SRC:tests/%.c=build/tests/%)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 
-.PHONY: all site check check-mustache run-checks bench fuzz-template install clean deps test-deps
+.PHONY: all site check check-mustache run-checks bench fuzz-template fuzz-page install clean
 
 all: $(if $(MAIN_SRC),build/handbook) $(TESTS)
 
@@ -100,6 +101,17 @@ fuzz-template:
 	    -o build/fuzz/fuzz_template
 	build/fuzz/fuzz_template -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-template tests/fuzz/corpus-template
+
+# The parse stage on one contributor's file: front matter, YAML, schema, Markdown.
+fuzz-page:
+	@scripts/install-deps fuzz
+	@mkdir -p build/fuzz build/fuzz/corpus-page
+	clang $(WARNINGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -Isrc $(PKG_CFLAGS) \
+	    tests/fuzz/fuzz_page.c src/markdown.c src/yamlvalue.c src/schema.c src/config.c \
+	    src/suggest.c src/value.c src/buf.c src/diag.c src/arena.c $(PKG_LIBS) \
+	    -o build/fuzz/fuzz_page
+	build/fuzz/fuzz_page -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-page tests/fuzz/corpus-page
 
 install: build/handbook
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
