@@ -75,6 +75,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
 done:
     publish_abort(pub);
     strmap_free(&s.by_source);
+    strmap_free(&s.failed);
     template_set_free(layouts);
     arena_free(&a);
     result->seconds = seconds_now() - start;

@@ -29,11 +29,19 @@ static bool skipped_tag(const char *tag, size_t len, bool *closing)
     return false;
 }
 
-/* Finds the first whole-word use of term in text[0..len). */
-static const char *find_term(const glossary_term *t, const char *text, size_t len)
+/* Finds the first whole-word use of term in text[from..len), never starting
+ * inside a character reference such as &amp;. Returns its offset or len. */
+static size_t find_term(const glossary_term *t, const char *text, size_t from, size_t len)
 {
     size_t n = strlen(t->text);
-    for (size_t i = 0; n > 0 && i + n <= len; i++) {
+    for (size_t i = from; n > 0 && i + n <= len; i++) {
+        if (text[i] == '&') {
+            const char *semi = memchr(text + i, ';', len - i < 12 ? len - i : 12);
+            if (semi != NULL && !(t->text[0] == '&' && strncmp(text + i, t->text, n) == 0)) {
+                i = (size_t)(semi - text);
+                continue;
+            }
+        }
         bool same = t->is_abbreviation ? memcmp(text + i, t->text, n) == 0
                                        : strncasecmp(text + i, t->text, n) == 0;
         if (!same)
@@ -41,49 +49,56 @@ static const char *find_term(const glossary_term *t, const char *text, size_t le
         bool starts = i == 0 || !is_word_byte((unsigned char)text[i - 1]);
         bool ends = i + n == len || !is_word_byte((unsigned char)text[i + n]);
         if (starts && ends)
-            return text + i;
+            return i;
     }
-    return NULL;
+    return len;
 }
 
-static void mark_text(const glossary_term *terms, size_t count, bool *done, const char *text,
-                      size_t len, buf *out)
+/* Marks the first use of each term not yet done in one run of text. Each
+ * term's next use is found once and found again only when a mark passed it,
+ * so a long text with many terms is not scanned over and over. */
+static void mark_text(const glossary_term *terms, size_t count, bool *done, size_t *next,
+                      const char *text, size_t len, buf *out)
 {
-    while (len > 0) {
-        const char *best = NULL;
-        size_t best_term = 0;
+    for (size_t k = 0; k < count; k++)
+        next[k] = done[k] ? len : find_term(&terms[k], text, 0, len);
+    size_t at = 0;
+    for (;;) {
+        size_t best = len, best_term = 0;
         for (size_t k = 0; k < count; k++) {
             if (done[k])
                 continue;
-            const char *at = find_term(&terms[k], text, len);
-            if (at && (best == NULL || at < best ||
-                       (at == best && strlen(terms[k].text) > strlen(terms[best_term].text)))) {
-                best = at;
+            if (next[k] < at) /* passed by an earlier mark: look again */
+                next[k] = find_term(&terms[k], text, at, len);
+            if (next[k] < best ||
+                (next[k] == best && best < len &&
+                 strlen(terms[k].text) > strlen(terms[best_term].text))) {
+                best = next[k];
                 best_term = k;
             }
         }
-        if (best == NULL)
+        if (best == len)
             break;
         const glossary_term *t = &terms[best_term];
         size_t n = strlen(t->text);
-        buf_append(out, text, (size_t)(best - text));
+        buf_append(out, text + at, best - at);
         if (t->is_abbreviation)
-            buf_printf(out, "<abbr title=\"%s\">%.*s</abbr>", t->title, (int)n, best);
+            buf_printf(out, "<abbr title=\"%s\">%.*s</abbr>", t->title, (int)n, text + best);
         else
-            buf_printf(out, "<a class=\"term\" href=\"%s\" title=\"%s\">%.*s</a>", t->url, t->title,
-                       (int)n, best);
+            buf_printf(out, "<a class=\"term\" href=\"%s\" title=\"%s\">%.*s</a>", t->url,
+                       t->title, (int)n, text + best);
         done[best_term] = true;
-        len -= (size_t)(best + n - text);
-        text = best + n;
+        at = best + n;
     }
-    buf_append(out, text, len);
+    buf_append(out, text + at, len - at);
 }
 
 void glossary_mark(const glossary_term *terms, size_t count, const char *page_url,
                    const char *html, size_t len, buf *out)
 {
     bool *done = calloc(count + 1, sizeof *done);
-    if (done == NULL)
+    size_t *next = calloc(count + 1, sizeof *next);
+    if (done == NULL || next == NULL)
         abort();
     for (size_t k = 0; k < count; k++)
         done[k] = terms[k].page_url != NULL && strcmp(terms[k].page_url, page_url) == 0;
@@ -93,7 +108,7 @@ void glossary_mark(const glossary_term *terms, size_t count, const char *page_ur
         const char *lt = memchr(p, '<', (size_t)(end - p));
         const char *text_end = lt ? lt : end;
         if (skip_depth == 0)
-            mark_text(terms, count, done, p, (size_t)(text_end - p), out);
+            mark_text(terms, count, done, next, p, (size_t)(text_end - p), out);
         else
             buf_append(out, p, (size_t)(text_end - p));
         if (lt == NULL)
@@ -107,4 +122,5 @@ void glossary_mark(const glossary_term *terms, size_t count, const char *page_ur
         p = tag_end;
     }
     free(done);
+    free(next);
 }

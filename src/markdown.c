@@ -348,7 +348,20 @@ static int check_shape(const char *file, uint32_t first_line, const line_index *
             table_cols = cols;
             table_line = n;
         }
-        cells += table_cols;
+        if (table_cols > 0) {
+            /* A row may hold more cells than the delimiter row says. */
+            size_t row_cells = 1;
+            for (size_t i = s; i < e; i++)
+                if (li->text[i] == '|' && (i == s || li->text[i - 1] != '\\'))
+                    row_cells++;
+            if (row_cells > MARKDOWN_MAX_TABLE_COLUMNS || table_cols > MARKDOWN_MAX_TABLE_COLUMNS) {
+                diag_add(diags, DIAG_ERROR, file, first_line + (uint32_t)n - 1, 1,
+                         "a table row here has more than %d cells; make the table narrower",
+                         MARKDOWN_MAX_TABLE_COLUMNS);
+                return -1;
+            }
+            cells += row_cells > table_cols ? row_cells : table_cols;
+        }
         if (cells > MARKDOWN_MAX_TABLE_CELLS) {
             diag_add(diags, DIAG_ERROR, file, first_line + (uint32_t)table_line - 1, 1,
                      "the tables of this page have more than %d cells; make them smaller "
@@ -965,7 +978,9 @@ static void rewrite_link(walker *w, cmark_node *link)
         append_printable(&message, path.data, path.len);
         buf_append_str(&message, "', which is not a page of the handbook");
         buf suggestion = BUF_INIT, shown = BUF_INIT;
-        bool have = w->resolver->suggest != NULL &&
+        /* Past the shown errors a hint is wasted work: each one compares the
+         * path with every page. */
+        bool have = w->link_errors < MARKDOWN_MAX_LINK_ERRORS && w->resolver->suggest != NULL &&
                     w->resolver->suggest(w->resolver->ctx, path.data, &suggestion) == 0 &&
                     suggestion.len > 0;
         if (have)

@@ -38,6 +38,11 @@
  * line); real tables have a few hundred cells. */
 #define MARKDOWN_MAX_TABLE_CELLS 100000
 
+/* A table row with more cells is refused: cmark-gfm 0.29 parses a row in time
+ * quadratic in its cells (64,000 cells in one row take seconds); a readable
+ * table has a handful of columns. */
+#define MARKDOWN_MAX_TABLE_COLUMNS 256
+
 /* After this many bad links in one file the rest are not reported (a note
  * says so): a file with more is broken as a whole, and each report searches
  * the link's block. */

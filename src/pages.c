@@ -188,8 +188,10 @@ static page *read_page(arena *a, const source_file *f, const collection *c, cons
     const value *title = value_map_get_str(fm, "title");
     if (title == NULL) {
         diag_add(diags, DIAG_ERROR, f->path, parts.has_front_matter ? parts.front_matter_line : 1,
-                 1, "the page has no title; add a line 'title: ...' to its front matter%s",
-                 parts.has_front_matter ? "" : " (between two '---' lines at the top)");
+                 1, "the page has no title; add a line 'title: ...' %s",
+                 is_data                   ? "to the file"
+                 : parts.has_front_matter ? "to its front matter"
+                                          : "to its front matter (between two '---' lines at the top)");
     } else if (title->kind != VALUE_STRING || title->as.string.len == 0) {
         diag_add(diags, DIAG_ERROR, f->path, title->pos.line, title->pos.col,
                  "'title' must be text, not %s", value_kind_name(title->kind));
@@ -267,6 +269,8 @@ int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags)
         page *p = read_page(a, f, c, name, extension_len, diags);
         if (p != NULL)
             pages_add(a, &all, p);
+        else
+            strmap_put(&s->failed, f->path, (void *)f->path);
     }
     for (size_t i = 0; i < cfg->collection_count; i++) {
         const collection *c = &cfg->collections[i];

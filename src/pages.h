@@ -27,7 +27,7 @@ typedef struct facet_value {
     const char *slug;  /* "parkstad", "sbo" */
     page *page;        /* its browse page */
     page **entries;
-    size_t count;
+    size_t count, cap;
 } facet_value;
 
 /* A facet of a collection with all its values, in title order. */
@@ -77,6 +77,7 @@ typedef struct site {
     page **pages; /* every page, sorted by URL */
     size_t page_count;
     strmap by_source; /* repository path -> page */
+    strmap failed;    /* repository paths of pages that could not be read */
 } site;
 
 /* A growable list of pages (arena-owned). */
@@ -98,7 +99,7 @@ page *pages_generated(arena *a, const char *url, const char *title, const char *
 
 /* Builds s->pages from the files of tree, using s->config (already loaded).
  * Returns 0, or -1 with every problem in diags. Pages are arena-owned;
- * s->by_source must be freed with strmap_free(). */
+ * s->by_source and s->failed must be freed with strmap_free(). */
 int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags);
 
 #endif

@@ -212,6 +212,12 @@ static int resolve_link(void *ctx, const char *repo_path, buf *url_out)
 {
     renderer *r = ctx;
     const page *target = strmap_get(&r->site->by_source, repo_path);
+    if (target == NULL && strmap_get(&r->site->failed, repo_path) != NULL) {
+        /* The page exists but has its own error, already reported; nothing
+         * is published in this run, so any address will do. */
+        buf_append_char(url_out, '#');
+        return 0;
+    }
     if (target == NULL)
         return -1;
     buf_append_str(url_out, r->site->config.base_path);
@@ -407,6 +413,25 @@ static const char *escaped(arena *a, const char *text)
     return result;
 }
 
+/* Text as cmark-gfm writes it in HTML (it escapes & < > " but not '), so that
+ * a term can be found in the rendered page. */
+static const char *escaped_like_cmark(arena *a, const char *text)
+{
+    buf b = BUF_INIT;
+    for (const char *c = text; *c; c++) {
+        switch (*c) {
+        case '&': buf_append_str(&b, "&amp;"); break;
+        case '<': buf_append_str(&b, "&lt;"); break;
+        case '>': buf_append_str(&b, "&gt;"); break;
+        case '"': buf_append_str(&b, "&quot;"); break;
+        default: buf_append_char(&b, *c); break;
+        }
+    }
+    const char *result = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return result;
+}
+
 /* The glossary's terms: each term's title, and its abbreviation if any. */
 static void load_terms(renderer *r, arena *a)
 {
@@ -424,13 +449,14 @@ static void load_terms(renderer *r, arena *a)
         buf text = BUF_INIT;
         value_append_text(&text, definition);
         const char *url = full_url(a, r->site, p->url);
-        r->terms[r->term_count++] = (glossary_term){escaped(a, p->title), false,
+        r->terms[r->term_count++] = (glossary_term){escaped_like_cmark(a, p->title), false,
                                                     escaped(a, text.data), url, p->url};
         if (abbreviation != NULL && abbreviation->kind == VALUE_STRING) {
             buf title = BUF_INIT;
             buf_printf(&title, "%s: %s", p->title, text.data);
             r->terms[r->term_count++] = (glossary_term){
-                escaped(a, abbreviation->as.string.text), true, escaped(a, title.data), url, p->url};
+                escaped_like_cmark(a, abbreviation->as.string.text), true, escaped(a, title.data),
+                url, p->url};
             buf_free(&title);
         }
         buf_free(&text);

@@ -90,9 +90,8 @@ static void add_backlink(arena *a, page *target, page *from)
         list = &target->backlinks[target->backlink_count++];
         list->from = from->collection;
     }
-    for (size_t i = 0; i < list->count; i++)
-        if (list->pages[i] == from)
-            return; /* named twice: listed once */
+    if (list->count > 0 && list->pages[list->count - 1] == from)
+        return; /* named twice by one page (refs are resolved page by page) */
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 4;
         list->pages = arena_grow(a, list->pages, list->count, cap, sizeof *list->pages);
@@ -129,6 +128,11 @@ static page *resolve_id(resolver *r, page *from, const field *f, const value *id
     return found;
 }
 
+static bool is_text(const value *v)
+{
+    return v->kind == VALUE_STRING || v->kind == VALUE_NUMBER || v->kind == VALUE_DATE;
+}
+
 static void resolve_page(resolver *r, page *p)
 {
     const collection *c = p->collection;
@@ -139,15 +143,20 @@ static void resolve_page(resolver *r, page *p)
         const field *f = config_field(c, e->key);
         value *v = e->value;
         bool is_ref = f && (f->type == FIELD_REF || (f->type == FIELD_LIST && f->item_type == FIELD_REF));
+        /* A reference that is not text, or that names no page, was reported
+         * (here or by the schema check) and is left out of the page's data,
+         * so it causes no further errors. */
         if (is_ref && f->type == FIELD_REF) {
-            page *target = resolve_id(r, p, f, v);
-            if (target) {
-                add_backlink(r->arena, target, p);
-                v = ref_value(r, target);
-            }
+            page *target = is_text(v) ? resolve_id(r, p, f, v) : NULL;
+            if (target == NULL)
+                continue;
+            add_backlink(r->arena, target, p);
+            v = ref_value(r, target);
         } else if (is_ref && v->kind == VALUE_LIST) {
             value *list = value_new_list(r->arena, v->pos);
             for (size_t k = 0; k < v->as.list.count; k++) {
+                if (!is_text(v->as.list.items[k]))
+                    continue;
                 page *target = resolve_id(r, p, f, v->as.list.items[k]);
                 if (target) {
                     add_backlink(r->arena, target, p);
@@ -170,10 +179,13 @@ typedef struct value_builder {
     size_t count, cap;
 } value_builder;
 
-static facet_value *find_or_add_value(resolver *r, value_builder *b, const char *title)
+/* Values are told apart by their slug, which is their address: "SO/VSO" and
+ * "SO VSO" would be one page, so they are one value. */
+static facet_value *find_or_add_value(resolver *r, value_builder *b, const char *title,
+                                      const char *slug)
 {
     for (size_t i = 0; i < b->count; i++)
-        if (strcmp(b->items[i].title, title) == 0)
+        if (strcmp(b->items[i].slug, slug) == 0)
             return &b->items[i];
     if (b->count == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 8;
@@ -183,15 +195,20 @@ static facet_value *find_or_add_value(resolver *r, value_builder *b, const char 
     facet_value *v = &b->items[b->count++];
     memset(v, 0, sizeof *v);
     v->title = arena_strdup(r->arena, title);
+    v->slug = arena_strdup(r->arena, slug);
     return v;
 }
 
 static void add_entry(arena *a, facet_value *v, page *p)
 {
-    for (size_t i = 0; i < v->count; i++)
-        if (v->entries[i] == p)
-            return;
-    v->entries = arena_grow(a, v->entries, v->count, v->count + 1, sizeof *v->entries);
+    if (v->count > 0 && v->entries[v->count - 1] == p)
+        return; /* a page with the value twice (pages are added one by one) */
+    if (v->count == v->cap) {
+        /* Doubling: a value that 10,000 pages share must not cost 10,000 copies. */
+        size_t cap = v->cap ? v->cap * 2 : 8;
+        v->entries = arena_grow(a, v->entries, v->count, cap, sizeof *v->entries);
+        v->cap = cap;
+    }
     v->entries[v->count++] = p;
 }
 
@@ -208,12 +225,8 @@ static void facet_item(resolver *r, const field *f, value_builder *b, page *p, c
         pages_slugify(&slug, title.data, title.len);
     }
     (void)f;
-    if (title.len > 0 && slug.len > 0) {
-        facet_value *v = find_or_add_value(r, b, title.data);
-        if (v->slug == NULL)
-            v->slug = arena_strndup(r->arena, slug.data, slug.len);
-        add_entry(r->arena, v, p);
-    }
+    if (title.len > 0 && slug.len > 0)
+        add_entry(r->arena, find_or_add_value(r, b, title.data, slug.data), p);
     buf_free(&title);
     buf_free(&slug);
 }

@@ -77,7 +77,9 @@ static void check_value(checker *k, const field *f, field_type t, const value *v
             error_at(k, v->pos, "'%s' must be one line of text", f->name);
         break;
     case FIELD_NUMBER:
-        if (v->kind != VALUE_NUMBER)
+        if (v->kind == VALUE_NUMBER && !isfinite(v->as.number))
+            error_at(k, v->pos, "'%s' must be an ordinary number, not %s", f->name, text.data);
+        else if (v->kind != VALUE_NUMBER)
             error_at(k, v->pos, "'%s' must be a number, not %s", f->name,
                      value_kind_name(v->kind));
         break;

@@ -33,6 +33,52 @@ static void error_at(reader *r, yaml_mark_t mark, const char *message, const cha
     r->failed = true;
 }
 
+/* libyaml's messages speak of flow sequences and scalars; the common mistakes
+ * get plain words and point at where they start (an unclosed '[' or quote is
+ * found only at the end). */
+typedef struct yaml_advice {
+    const char *problem, *context; /* as libyaml says them; context may be NULL */
+    bool at_context;               /* point at the context mark, not the problem */
+    const char *advice;
+} yaml_advice;
+
+static const yaml_advice advice_table[] = {
+    {"did not find expected ',' or ']'", "while parsing a flow sequence", true,
+     "this list, opened with '[', is not closed with ']'; close it, or put text that contains "
+     "commas or brackets in quotes"},
+    {"did not find expected ',' or '}'", "while parsing a flow mapping", true,
+     "this map, opened with '{', is not closed with '}'; close it, or put the text in quotes"},
+    {"found unexpected end of stream", "while scanning a quoted scalar", true,
+     "this quoted text is never closed; add the closing quote"},
+    {"mapping values are not allowed in this context", NULL, false,
+     "a ': ' inside a value starts a new 'name: value'; put the whole value in quotes"},
+    {"could not find expected ':'", "while scanning a simple key", true,
+     "this line has no ':'; write it as 'name: value', or indent it to continue the line above"},
+    {"found character that cannot start any token", NULL, false,
+     "this character cannot start a value; put the value in quotes, and indent with spaces, "
+     "not tabs"},
+    {"did not find expected key", NULL, false,
+     "the indentation here does not match the lines above; line it up with the other names"},
+};
+
+static void report_syntax_error(reader *r, const char *problem, source_pos at)
+{
+    const char *context = r->parser.context;
+    for (size_t i = 0; i < sizeof advice_table / sizeof *advice_table; i++) {
+        const yaml_advice *a = &advice_table[i];
+        if (strcmp(a->problem, problem) != 0 ||
+            (a->context != NULL && (context == NULL || strcmp(a->context, context) != 0)))
+            continue;
+        source_pos where = a->at_context ? pos_of(r, r->parser.context_mark) : at;
+        diag_add(r->diags, DIAG_ERROR, r->file, where.line, where.col, "%s", a->advice);
+        return;
+    }
+    if (context != NULL)
+        diag_add(r->diags, DIAG_ERROR, r->file, at.line, at.col, "YAML: %s %s", problem, context);
+    else
+        diag_add(r->diags, DIAG_ERROR, r->file, at.line, at.col, "YAML: %s", problem);
+}
+
 static bool next_event(reader *r, yaml_event_t *event)
 {
     if (yaml_parser_parse(&r->parser, event))
@@ -51,11 +97,8 @@ static bool next_event(reader *r, yaml_event_t *event)
                 col++;
         }
         diag_add(r->diags, DIAG_ERROR, r->file, line, col, "%s; save the file as UTF-8", problem);
-    } else if (r->parser.context != NULL) {
-        diag_add(r->diags, DIAG_ERROR, r->file, p.line, p.col, "%s %s", problem,
-                 r->parser.context);
     } else {
-        diag_add(r->diags, DIAG_ERROR, r->file, p.line, p.col, "%s", problem);
+        report_syntax_error(r, problem, p);
     }
     r->failed = true;
     return false;
@@ -153,6 +196,14 @@ static value *scalar_value(reader *r, const yaml_event_t *event)
     const char *s = (const char *)event->data.scalar.value;
     size_t len = event->data.scalar.length;
     source_pos pos = pos_of(r, event->start_mark);
+    if (memchr(s, '\0', len) != NULL) {
+        /* "\0" in a quoted string: later checks and C strings would stop
+         * there and miss what follows. */
+        diag_add(r->diags, DIAG_ERROR, r->file, pos.line, pos.col,
+                 "this text contains a NUL character (\\0); remove it");
+        r->failed = true;
+        return NULL;
+    }
     if (event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && event->data.scalar.tag == NULL) {
         static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
         static const char *const trues[] = {"true", "True", "TRUE", NULL};
@@ -299,6 +350,11 @@ static value *parse_node(reader *r, yaml_event_t *event, int depth)
             return NULL;
         }
         source_pos key_pos = pos_of(r, key.start_mark);
+        if (memchr(key.data.scalar.value, '\0', key.data.scalar.length) != NULL) {
+            error_at(r, key.start_mark, "this name contains a NUL character (\\0);", "remove it");
+            yaml_event_delete(&key);
+            return NULL;
+        }
         value *item = parse_next(r, depth + 1, YAML_MAPPING_END_EVENT, &closed);
         if (item == NULL) {
             yaml_event_delete(&key);

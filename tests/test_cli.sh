@@ -230,6 +230,31 @@ EXPECTED
 [ "$status" -eq 1 ] && grep -qx "handbook: 11 errors" "$tmp/err" && ok "schema: every mistake reported, and only those" ||
     not_ok "schema: every mistake reported, and only those" "$(tail -1 "$tmp/err")"
 
+rm -rf "$tmp/nul" && cp -r "$top/tests/sites/model/repo" "$tmp/nul"
+printf -- '---\ntitle: "Startklas\\0 extra"\nregion: parkstad\nmodels: [startklas]\n---\n' >"$tmp/nul/practices/nul.md"
+printf -- '---\ntitle: Nan\nform: beide\nweight: .nan\n---\n' >"$tmp/nul/content/models/nan.md"
+run "$handbook" check --repo "$tmp/nul"
+expect_error "a NUL character in YAML text is refused" \
+    "practices/nul.md:2:8: error: this text contains a NUL character (\\0); remove it"
+expect_error "a number that is not finite is refused" \
+    "content/models/nan.md:4:9: error: 'weight' must be an ordinary number, not NaN"
+
+# YAML mistakes in plain words, where they start
+rm -rf "$tmp/yamlerr" && cp -r "$top/tests/sites/model/repo" "$tmp/yamlerr"
+printf -- '---\ntitle: Lijst\nregion: parkstad\nmodels: [startklas\n---\n' >"$tmp/yamlerr/practices/lijst.md"
+printf -- '---\ntitle: "Niet dicht\nregion: parkstad\n---\n' >"$tmp/yamlerr/practices/quote.md"
+printf -- '---\ntitle: Let op: dit\n---\n' >"$tmp/yamlerr/practices/dubbelepunt.md"
+printf 'school_type: SO\nregion: parkstad\n' >"$tmp/yamlerr/content/schools/naamloos.yaml"
+run "$handbook" check --repo "$tmp/yamlerr"
+expect_error "an unclosed list is reported at its '['" \
+    "practices/lijst.md:4:9: error: this list, opened with '[', is not closed with ']'; close it, or put text that contains commas or brackets in quotes"
+expect_error "an unclosed quote is reported at the quote" \
+    "practices/quote.md:2:8: error: this quoted text is never closed; add the closing quote"
+expect_error "a colon inside a value gets advice" \
+    "practices/dubbelepunt.md:2:14: error: a ': ' inside a value starts a new 'name: value'; put the whole value in quotes"
+expect_error "a data file without a title says to add it to the file" \
+    "content/schools/naamloos.yaml:1:1: error: the page has no title; add a line 'title: ...' to the file"
+
 # --- untrusted content: each limit gives a clear error naming the file ---
 fixture big
 awk 'BEGIN { print "---\ntitle: Groot\n---"; for (i = 0; i < 3000; i++) print "Een regel tekst die de pagina groter maakt dan de grens toestaat." }' >"$tmp/big/practices/groot.md"
