@@ -219,6 +219,15 @@ static void read_facets(reader *r, const value *facets, collection *c)
         f->slug = get_string(r, item, "slug", true, "a facet");
         if (name == NULL || f->title == NULL || f->slug == NULL)
             continue;
+        bool slug_ok = f->slug[0] != '\0';
+        for (const char *ch = f->slug; *ch; ch++)
+            slug_ok &= (*ch >= 'a' && *ch <= 'z') || (*ch >= '0' && *ch <= '9') || *ch == '-';
+        if (!slug_ok) {
+            error_at(r, value_map_get_str(item, "slug")->pos,
+                     "the slug '%s' of a facet becomes part of its address; use lowercase letters, "
+                     "digits and dashes, like 'regio'", f->slug);
+            continue;
+        }
         f->field = config_field(c, name);
         if (f->field == NULL) {
             suggestion hint = suggest_begin(name);

@@ -374,7 +374,7 @@ int yamlvalue_parse(arena *a, const char *file, const char *text, size_t len,
     *out = NULL;
     if (len > YAMLVALUE_MAX_SIZE) {
         diag_add(diags, DIAG_ERROR, file, 0, 0,
-                 "the file is %zu bytes, more than the limit of %d bytes for YAML; split it up",
+                 "the YAML here is %zu bytes, more than the limit of %d bytes; split it up",
                  len, YAMLVALUE_MAX_SIZE);
         return -1;
     }

@@ -287,7 +287,7 @@ expect_error "invalid UTF-8 in handbook.yaml is refused with its position" \
     "handbook.yaml:1:11: error: incomplete UTF-8 octet sequence; save the file as UTF-8"
 awk 'BEGIN { print "title: Groot"; for (i = 0; i < 40000; i++) printf "setting%d: een waarde van een zekere lengte\n", i }' >"$tmp/yaml/handbook.yaml"
 run "$handbook" check --repo "$tmp/yaml"
-if [ "$status" -eq 1 ] && grep -q "^handbook.yaml: error: the file is [0-9]* bytes, more than the limit of 1048576 bytes for YAML; split it up$" "$tmp/err"; then
+if [ "$status" -eq 1 ] && grep -q "^handbook.yaml: error: the YAML here is [0-9]* bytes, more than the limit of 1048576 bytes; split it up$" "$tmp/err"; then
     ok "a YAML file over the size limit is refused"; else not_ok "a YAML file over the size limit is refused" "$(cat "$tmp/err")"; fi
 
 fixture link
