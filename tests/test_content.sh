@@ -83,8 +83,8 @@ check "no e-mail addresses in the content" sh -c '! grep -rqE "[A-Za-z0-9._-]+@[
 check "no phone numbers in the content" sh -c '! grep -rqE "(\+31|\b0[0-9]{2,3})[ -]?[0-9]{3}[ -]?[0-9]{3,4}" content practices'
 
 # The mistake meedoen.md shows a contributor is the one handbook prints.
-cp -r "$top" "$tmp/repo" 2>/dev/null
-rm -rf "$tmp/repo/site" "$tmp/repo/build"
+mkdir "$tmp/repo"
+cp -r handbook.yaml content practices layouts "$tmp/repo/"
 sed -i 's/^  - de-wingerd$/  - de-wingert/' "$tmp/repo/practices/collectieve-jeugdhulp-cluster-3-groningen.md"
 "$handbook" check --repo "$tmp/repo" 2>"$tmp/err" >/dev/null
 shown=$(grep -F "collectieve-jeugdhulp-cluster-3-groningen.md:" content/meedoen.md | head -n 1 | sed 's/^ *//')
