@@ -15,9 +15,10 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 FUZZ_SECONDS ?= 60
 
-PKGS := yaml-0.1 libcmark-gfm libgit2
+PKGS := yaml-0.1 libcmark-gfm libgit2 libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lm
+# cmark-gfm-extensions and libstemmer ship no pkg-config file on Debian.
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lstemmer -lm
 
 WARNINGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 ALL_CFLAGS := $(WARNINGS) -D_GNU_SOURCE $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
