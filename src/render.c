@@ -38,7 +38,8 @@ int render_load_layouts(const source_tree *tree, const site *s, template_set *se
             status = -1;
         free(name);
     }
-    if (status == 0 && template_set_check_references(set, diags) < 0)
+    /* Check the layouts that did compile too, so one run reports everything. */
+    if (template_set_check_references(set, diags) < 0)
         status = -1;
     /* Each layout a page needs must exist: one error per place that names
      * it (a collection in handbook.yaml, or a page's own front matter). */

@@ -766,14 +766,15 @@ static bool would_loop(const reader *r, const char *path)
     return false;
 }
 
-/* Counts one file or folder against SOURCE_MAX_FILES; false when over. */
-static bool count_visit(reader *r)
+/* Counts one file or folder against SOURCE_MAX_FILES; false when over. The
+ * message names where the limit was reached, so the folder that grew is found. */
+static bool count_visit(reader *r, const char *path)
 {
     if (++r->visited <= SOURCE_MAX_FILES)
         return true;
-    path_error(r, NULL,
-               "more than %d files and folders to read; the limit keeps a build's memory and "
-               "time bounded: split the content or raise SOURCE_MAX_FILES",
+    path_error(r, path,
+               "more than %d files and folders to read, the most a handbook may have; "
+               "remove files that do not belong in the handbook, such as copies or exports",
                SOURCE_MAX_FILES);
     r->stop = true;
     return false;
@@ -806,7 +807,7 @@ static void visit(reader *r, buf *display, buf *canon, node n, int dfd, const ch
     }
     switch (n.kind) {
     case NODE_FILE: {
-        if (!count_visit(r))
+        if (!count_visit(r, display->data))
             return;
         const char *data;
         size_t len;
@@ -817,7 +818,7 @@ static void visit(reader *r, buf *display, buf *canon, node n, int dfd, const ch
         return;
     }
     case NODE_DIR: {
-        if (!count_visit(r))
+        if (!count_visit(r, display->data))
             return;
         int sub = -1;
         if (!r->tree_mode) {
