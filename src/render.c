@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "glossary.h"
+#include "index.h"
 #include "markdown.h"
 #include "resolve.h"
 #include "suggest.h"
@@ -79,6 +80,7 @@ typedef struct renderer {
     value *site_value; /* site without its menu, which differs per page */
     glossary_term *terms; /* marked on first use in each page */
     size_t term_count;
+    index_builder *index; /* the search index, fed page by page */
 } renderer;
 
 static source_pos no_pos(void)
@@ -335,6 +337,10 @@ static int render_page(renderer *r, const page *p, buf *out)
                         r->diags) < 0)
         return -1;
     value *page_value = page_summary_value(a, r->site, p);
+    if (p->source_path != NULL &&
+        index_add_page(r->index, p, value_map_get_str(page_value, "url")->as.string.text,
+                       md.html.data, md.html.len, r->pub, r->diags) < 0)
+        return -1;
     if (r->term_count > 0) {
         buf marked = BUF_INIT;
         glossary_mark(r->terms, r->term_count, p->url, md.html.data, md.html.len, &marked);
@@ -471,6 +477,7 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     arena site_arena = ARENA_INIT;
     r.site_value = make_site_value(&site_arena, s);
     load_terms(&r, &site_arena);
+    r.index = index_new(s);
     int status = 0;
     buf out = BUF_INIT;
     for (size_t i = 0; i < s->page_count; i++) {
@@ -484,8 +491,9 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
         arena_free(&r.scratch);
     }
     buf_free(&out);
-    if (write_sitemap_and_robots(&r) < 0)
+    if (write_sitemap_and_robots(&r) < 0 || index_finish(r.index, pub, diags) < 0)
         status = -1;
+    index_free(r.index);
     size_t prefix = strlen(LAYOUTS_FOLDER "/");
     for (size_t i = 0; i < tree->count; i++) {
         const source_file *f = &tree->files[i];

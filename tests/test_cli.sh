@@ -67,6 +67,19 @@ golden_repo=$top/tests/sites/model/repo
 golden "golden site with references, backlinks, facets and a glossary" "$top/tests/sites/model/expected"
 golden_repo=$top/tests/sites/basic/repo
 
+# The search index is valid JSON however strange the content: the model site
+# has </script>, U+2028 and a control character in a page.
+rm -rf "$tmp/index-site"
+run "$handbook" build --repo "$top/tests/sites/model/repo" -o "$tmp/index-site"
+bad_json=""
+for f in $(find "$tmp/index-site/zoekindex" -name '*.json'); do
+    node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$f" 2>/dev/null || bad_json="$bad_json $f"
+done
+if [ -z "$bad_json" ] && ! grep -rqF "</script" "$tmp/index-site/zoekindex" &&
+    ! grep -rq "$(printf '\342\200\250')" "$tmp/index-site/zoekindex"; then
+    ok "the search index is valid JSON, safe to embed, with strange content"
+else not_ok "the search index is valid JSON, safe to embed, with strange content" "$bad_json"; fi
+
 # --- sources: working tree, --ref and a bare clone give the same site ---
 fixture git && git_init "$tmp/git"
 run "$handbook" build --repo "$tmp/git" -o "$tmp/from-tree"
