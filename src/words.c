@@ -31,6 +31,19 @@ void words_free(words *w)
 
 int words_fold(const char *text, size_t len, buf *out)
 {
+    /* Plain ASCII folds to lowercase; utf8proc is only needed beyond it. */
+    size_t ascii = 0;
+    while (ascii < len && (unsigned char)text[ascii] < 0x80)
+        ascii++;
+    if (ascii == len) {
+        buf_reserve(out, len);
+        for (size_t i = 0; i < len; i++) {
+            char c = text[i];
+            out->data[out->len++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+        out->data[out->len] = '\0';
+        return 0;
+    }
     utf8proc_uint8_t *folded = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
                                       &folded,
@@ -55,6 +68,8 @@ const char *words_stem(words *w, const char *folded, size_t len, size_t *stem_le
 
 static bool is_word_char(utf8proc_int32_t c)
 {
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     switch (utf8proc_category(c)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
@@ -84,7 +99,9 @@ void words_split(const char *text, size_t len, words_fn fn, void *ctx)
     while (i <= len) {
         utf8proc_int32_t c = -1;
         utf8proc_ssize_t n = 1;
-        if (i < len) {
+        if (i < len && s[i] < 0x80) {
+            c = s[i]; /* ASCII needs no decoding */
+        } else if (i < len) {
             n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &c);
             if (n < 0) {
                 c = -1;
