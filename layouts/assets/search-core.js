@@ -1,0 +1,349 @@
+// search-core.js: the part of the search page that needs no browser. It reads
+// the index that the generator writes (format 1, doc/search-index.md) through
+// a loader it is given, so `node --test` runs it on a fixture index and
+// search.js runs it on fetch. Nothing here touches the DOM.
+
+export const PAGE_SIZE = 10; // results shown at once, and per "Meer resultaten"
+export const CHUNK_SIZE = 64; // documents per documents/CHUNK.json
+export const PREFIX_WEIGHT = 0.5; // a word the typed prefix expands to counts half
+export const SYNONYM_WEIGHT = 0.6; // a glossary synonym counts a little more
+export const SNIPPET_WORDS = 25; // words in a snippet
+export const MAX_QUERY_WORDS = 12; // more words would only fetch more shards
+
+// A word as the generator's words_split sees it: letters, digits and
+// combining marks, an apostrophe (' or ’) between them dropped and joined.
+const WORD = /[\p{L}\p{Mn}\p{Mc}\p{N}]+(?:['\u2019][\p{L}\p{Mn}\p{Mc}\p{N}]+)*/gu;
+
+const isObject = v => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// The value of an own property only: a query for "constructor" or
+// "__proto__" must not find what every JavaScript object inherits.
+export function own(object, key) {
+  return object !== null && typeof object === 'object' && Object.hasOwn(object, key)
+    ? object[key] : undefined;
+}
+
+/** Words of text in order: [{word, start, end}], word unfolded, offsets in text. */
+export function splitWords(text) {
+  const out = [];
+  for (const m of String(text).matchAll(WORD))
+    out.push({ word: m[0].replace(/['\u2019]/g, ''), start: m.index, end: m.index + m[0].length });
+  return out;
+}
+
+/** Folds a word like utf8proc does for the index: compatibility forms, case
+ *  (with ß → ss and ς → σ, which lowercasing alone misses) and marks removed. */
+export function fold(word) {
+  return word.normalize('NFKD').toLowerCase().replace(/ß/g, 'ss').replace(/ς/g, 'σ')
+    .normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFC');
+}
+
+/** The folded words of a query, and whether the last one is still being
+ *  typed (the query ends inside it): then it is a prefix. */
+export function queryWords(query) {
+  const words = splitWords(query).slice(0, MAX_QUERY_WORDS);
+  const last = words[words.length - 1];
+  return {
+    words: words.map(w => fold(w.word)),
+    prefix: last !== undefined && last.end === query.length,
+  };
+}
+
+/** The shard of a folded word or term: its first two characters when both
+ *  are a-z or 0-9, a one-character word's character alone, otherwise "_". */
+export function shardOf(word) {
+  const chars = Array.from(word).slice(0, 2);
+  return chars.length > 0 && chars.every(c => /^[a-z0-9]$/.test(c)) ? chars.join('') : '_';
+}
+
+export function chunkOf(doc) {
+  return Math.floor(doc / CHUNK_SIZE);
+}
+
+// A synonym value is the terms a word also stands for, all of them needed
+// (["speciaal", "basisonderwijs"]); a list of such lists is several choices.
+function synonymAlternatives(value) {
+  if (!Array.isArray(value) || value.length === 0) return [];
+  const lists = value.every(v => typeof v === 'string') ? [value] : value.filter(Array.isArray);
+  return lists
+    .map(list => list.filter(t => typeof t === 'string').map(term => ({ term, weight: SYNONYM_WEIGHT })))
+    .filter(alt => alt.length > 0);
+}
+
+/** What one query word matches. vocab is the vocabulary shard of the word.
+ *  Returns {word, words: Set of folded words it matches, alts}: alts is a
+ *  list of alternatives, each a list of {term, weight} that must all occur. */
+export function planWord(word, isPrefix, vocab, synonyms) {
+  const terms = new Map(); // term -> weight
+  const words = new Set([word]);
+  const exact = own(vocab, word);
+  if (typeof exact === 'string') terms.set(exact, 1);
+  // A one-character prefix has a shard of its own with only that word in it.
+  const prefix = isPrefix && Array.from(word).length > 1 && isObject(vocab);
+  if (prefix) {
+    for (const [w, term] of Object.entries(vocab)) {
+      if (w === word || !w.startsWith(word) || typeof term !== 'string') continue;
+      words.add(w);
+      if (!terms.has(term)) terms.set(term, PREFIX_WEIGHT);
+    }
+  }
+  const alts = [...terms].map(([term, weight]) => [{ term, weight }]);
+  return { word, prefix, words, alts: alts.concat(synonymAlternatives(own(synonyms, word))) };
+}
+
+/** The plan of a query: one unit per word (AND across units). Consecutive
+ *  words that together are a synonym key ("speciaal basisonderwijs") become
+ *  one unit: all those words, or the synonym. */
+export function planQuery(words, prefix, vocabOf, synonyms) {
+  const units = words.map((w, i) => planWord(w, prefix && i === words.length - 1, vocabOf(w), synonyms));
+  const phrases = Object.keys(synonyms ?? {}).filter(k => k.includes(' '))
+    .map(k => k.split(' ')).sort((a, b) => b.length - a.length);
+  const plan = [];
+  for (let i = 0; i < units.length;) {
+    const p = phrases.find(p => p.length <= units.length - i && p.every((w, j) => w === words[i + j]));
+    if (p === undefined) {
+      plan.push(units[i++]);
+      continue;
+    }
+    const key = p.join(' ');
+    const group = units.slice(i, i + p.length);
+    plan.push({ word: key, words: new Set(group.flatMap(u => [...u.words])), group,
+      alts: synonymAlternatives(own(synonyms, key)) });
+    i += p.length;
+  }
+  return plan;
+}
+
+/** Every term a plan looks up. */
+export function planTerms(plan) {
+  const out = new Set();
+  for (const unit of plan) {
+    for (const alt of unit.alts) for (const { term } of alt) out.add(term);
+    if (unit.group) for (const t of planTerms(unit.group)) out.add(t);
+  }
+  return out;
+}
+
+// Matches are Maps doc -> {score, section, best}: best is the largest single
+// weighted posting, whose section the result links to.
+function postingsMap(postings, weight) {
+  const map = new Map();
+  if (!Array.isArray(postings)) return map;
+  for (const p of postings) {
+    if (!Array.isArray(p) || !Number.isInteger(p[0]) || !Number.isFinite(p[1])) continue;
+    const score = p[1] * weight;
+    map.set(p[0], { score, section: Number.isInteger(p[2]) ? p[2] : 0, best: score });
+  }
+  return map;
+}
+
+/** Documents in every map, their scores added up. */
+export function intersect(maps) {
+  if (maps.length === 0) return new Map();
+  const [smallest, ...rest] = [...maps].sort((a, b) => a.size - b.size);
+  const out = new Map();
+  for (const [doc, first] of smallest) {
+    const all = [first];
+    for (const m of rest) {
+      const e = m.get(doc);
+      if (e === undefined) break;
+      all.push(e);
+    }
+    if (all.length !== maps.length) continue;
+    const top = all.reduce((a, b) => (b.best > a.best ? b : a));
+    out.set(doc, { score: all.reduce((s, e) => s + e.score, 0), section: top.section, best: top.best });
+  }
+  return out;
+}
+
+/** Documents in any map, with their best score. */
+export function union(maps) {
+  const out = new Map();
+  for (const m of maps)
+    for (const [doc, e] of m) {
+      const had = out.get(doc);
+      if (had === undefined || e.score > had.score) out.set(doc, e);
+    }
+  return out;
+}
+
+function unitMatches(unit, postingsOf) {
+  const maps = unit.alts.map(alt => intersect(alt.map(({ term, weight }) => postingsMap(postingsOf(term), weight))));
+  if (unit.group) maps.push(evaluate(unit.group, postingsOf));
+  return union(maps);
+}
+
+/** The documents that match every unit of a plan. postingsOf(term) returns
+ *  the term's postings [[doc, score, section], ...] or undefined. */
+export function evaluate(plan, postingsOf) {
+  return intersect(plan.map(unit => unitMatches(unit, postingsOf)));
+}
+
+/** Matches ranked: [{doc, score, section}], best first, then in document order. */
+export function rank(matches) {
+  return [...matches].map(([doc, e]) => ({ doc, score: e.score, section: e.section }))
+    .sort((a, b) => b.score - a.score || a.doc - b.doc);
+}
+
+function selectedDocs(facetLists, name, values) {
+  const lists = own(facetLists, name);
+  const docs = new Set();
+  for (const v of values) for (const d of (Array.isArray(lists) ? own(lists, v) : undefined) ?? []) docs.add(d);
+  return docs;
+}
+
+/** Results that have a checked value of every facet with checked values
+ *  (OR within a facet, AND across). selected: Map facet name -> Set of value
+ *  positions; except names a facet to leave out. */
+export function filterResults(results, facetLists, selected, except = null) {
+  let out = results;
+  for (const [name, values] of selected) {
+    if (name === except || values.size === 0) continue;
+    const docs = selectedDocs(facetLists, name, values);
+    out = out.filter(r => docs.has(r.doc));
+  }
+  return out;
+}
+
+/** The filters: each facet of meta.facets with its values and how many
+ *  results each would give, counting the other facets' checked values. */
+export function facetCounts(results, facets, facetLists, selected) {
+  return (Array.isArray(facets) ? facets : []).map(f => {
+    const docs = new Set(filterResults(results, facetLists, selected, f.name).map(r => r.doc));
+    const lists = own(facetLists, f.name);
+    const checked = selected.get(f.name) ?? new Set();
+    const values = (Array.isArray(f.values) ? f.values : []).map((title, value) => {
+      const list = Array.isArray(lists) ? own(lists, value) : undefined;
+      const count = Array.isArray(list) ? list.reduce((n, d) => n + (docs.has(d) ? 1 : 0), 0) : 0;
+      return { value, title: String(title), count, checked: checked.has(value) };
+    });
+    return { name: String(f.name), title: String(f.title ?? f.name), values };
+  });
+}
+
+/** A test for folded words that a result highlights: the query's words and
+ *  their prefix expansions, and every word whose vocabulary term matched.
+ *  termOf(folded) returns the term from the loaded vocabulary, if known. */
+export function matcher(plan, termOf) {
+  const units = plan.flatMap(u => (u.group ? [u, ...u.group] : [u]));
+  const words = new Set(units.flatMap(u => [...u.words]));
+  const terms = planTerms(plan);
+  const prefixes = units.filter(u => u.prefix).map(u => u.word);
+  return folded => words.has(folded) || prefixes.some(p => folded.startsWith(p)) ||
+    terms.has(termOf(folded));
+}
+
+/** Of a document's sections, the one to show: the posting's section if it
+ *  has a highlighted word, else the first that has, else that section. */
+export function pickSection(sections, index, isMatch) {
+  if (!Array.isArray(sections) || sections.length === 0) return null;
+  const has = s => s && splitWords(String(s.text ?? '')).some(w => isMatch(fold(w.word)));
+  const at = sections[index] ?? sections[0];
+  return has(at) ? at : sections.find(has) ?? at;
+}
+
+/** About SNIPPET_WORDS words of text around its first highlighted word, as
+ *  parts [{text, mark}] to be inserted as text; whitespace and control
+ *  characters become single spaces; "…" marks text left out. */
+export function makeSnippet(text, isMatch, size = SNIPPET_WORDS) {
+  text = String(text ?? '').replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  const words = splitWords(text);
+  if (words.length === 0) return text ? [{ text, mark: false }] : [];
+  const first = words.findIndex(w => isMatch(fold(w.word)));
+  const from = Math.max(0, Math.min(first - Math.floor(size / 3), words.length - size));
+  const to = Math.min(words.length, from + size);
+  const parts = [];
+  const plain = s => {
+    if (s === '') return;
+    const prev = parts[parts.length - 1];
+    if (prev && !prev.mark) prev.text += s;
+    else parts.push({ text: s, mark: false });
+  };
+  plain(from > 0 ? '… ' : text.slice(0, words[0].start));
+  for (let i = from, pos = words[from].start; i < to; i++) {
+    const w = words[i];
+    plain(text.slice(pos, w.start));
+    if (isMatch(fold(w.word))) parts.push({ text: text.slice(w.start, w.end), mark: true });
+    else plain(text.slice(w.start, w.end));
+    pos = w.end;
+  }
+  plain(to < words.length ? ' …' : text.slice(words[to - 1].end));
+  return parts;
+}
+
+/** Accepts only addresses on this site or http(s): never javascript: */
+export function safeUrl(url) {
+  url = String(url ?? '');
+  return (url.startsWith('/') && !url.startsWith('//')) || /^https?:\/\//i.test(url) ? url : null;
+}
+
+/** The search over an index. load(path) returns a Promise of the parsed JSON
+ *  of zoekindex/PATH, or of null when the file does not exist (a shard with
+ *  no words). Every file is loaded once. */
+export function createSearch(load) {
+  const files = new Map(); // path -> Promise
+  const vocabularies = new Map(); // shard -> object, once loaded
+  function get(path) {
+    if (!files.has(path)) {
+      files.set(path, Promise.resolve().then(() => load(path)).catch(err => {
+        files.delete(path); // try again next time
+        throw err;
+      }));
+    }
+    return files.get(path);
+  }
+  async function shard(kind, name) {
+    const value = await get(`${kind}/${name}.json`);
+    return isObject(value) ? value : {};
+  }
+  async function vocabulary(name) {
+    const v = await shard('vocabulary', name);
+    vocabularies.set(name, v);
+    return v;
+  }
+  async function meta() {
+    const m = await get('meta.json');
+    if (!isObject(m) || m.version !== 1) throw new Error('zoekindex: unknown format');
+    return m;
+  }
+  const termOf = folded => own(vocabularies.get(shardOf(folded)), folded);
+
+  return {
+    meta,
+    async facets() {
+      const f = await get('facets.json');
+      return isObject(f) ? f : {};
+    },
+    /** {words, plan, results}: results ranked, every match, not only a page. */
+    async search(query) {
+      const m = await meta();
+      const { words, prefix } = queryWords(String(query));
+      if (words.length === 0) return { words, plan: [], results: [] };
+      const vocabs = new Map();
+      await Promise.all([...new Set(words.map(shardOf))].map(async s => vocabs.set(s, await vocabulary(s))));
+      const synonyms = isObject(m.synonyms) ? m.synonyms : {};
+      const plan = planQuery(words, prefix, w => vocabs.get(shardOf(w)), synonyms);
+      const postings = new Map();
+      await Promise.all([...new Set([...planTerms(plan)].map(shardOf))]
+        .map(async s => postings.set(s, await shard('terms', s))));
+      const results = rank(evaluate(plan, term => own(postings.get(shardOf(term)), term)));
+      return { words, plan, results };
+    },
+    /** The highlight test for a plan, once the vocabularies of its synonyms are in. */
+    async matcher(plan) {
+      await Promise.all([...new Set([...planTerms(plan)].map(shardOf))].map(vocabulary));
+      return matcher(plan, termOf);
+    },
+    /** {url, title, facets} of a document, or null. */
+    async document(doc) {
+      const chunk = await get(`documents/${chunkOf(doc)}.json`);
+      const d = Array.isArray(chunk) ? chunk[doc % CHUNK_SIZE] : null;
+      return isObject(d) ? d : null;
+    },
+    /** The sections [{anchor, heading, text}] of a document. */
+    async text(doc) {
+      const t = await get(`text/${doc}.json`);
+      return Array.isArray(t) ? t.filter(isObject) : [];
+    },
+  };
+}
