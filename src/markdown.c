@@ -392,8 +392,7 @@ static const char *const latin_fold[] = {
     /* U+0170 */ "u", "u", "u", "u", "w", "w", "y", "y", "y", "z", "z", "z", "z", "z", "z", "s",
 };
 
-/* Appends the slug of a heading's plain text (see markdown.h) to out. */
-static void slugify(buf *out, const char *text, size_t len)
+void markdown_slugify(buf *out, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t start = out->len;
@@ -423,8 +422,6 @@ static void slugify(buf *out, const char *text, size_t len)
         dash = false;
         buf_append_str(out, letters);
     }
-    if (out->len == start)
-        buf_append_str(out, "kop");
 }
 
 /* The ids used on a page, for "-1", "-2" suffixes: an open-addressing hash set
@@ -1085,7 +1082,9 @@ static void collect_headings(walker *w, markdown_result *out)
         buf_clear(&text);
         buf_clear(&slug);
         plain_text(&text, h);
-        slugify(&slug, text.data, text.len);
+        markdown_slugify(&slug, text.data, text.len);
+        if (slug.len == 0)
+            buf_append_str(&slug, "kop");
         int level = cmark_node_get_heading_level(h);
         markdown_heading *entry = &out->headings[i];
         entry->level = level;

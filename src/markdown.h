@@ -109,6 +109,13 @@ typedef struct markdown_result {
 
 #define MARKDOWN_RESULT_INIT {BUF_INIT, NULL, 0}
 
+/* Appends the slug of text to out: lowercase, Latin diacritics folded
+ * (é->e, ĳ->ij, ß->ss, ...), apostrophes dropped ("auto's" -> "autos"), every
+ * other run of characters outside a-z0-9 one '-', trimmed. Appends nothing
+ * when no letter or digit is left. Used for heading ids, facet values and
+ * file-name hints alike, so all addresses are made one way. */
+void markdown_slugify(buf *out, const char *text, size_t len);
+
 /* Renders the Markdown body (len bytes, need not be NUL-terminated) to HTML.
  *
  * file is the page's path relative to the repository root ("practices/a.md"):

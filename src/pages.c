@@ -36,47 +36,6 @@ static bool is_slug(const char *s, size_t len)
     return true;
 }
 
-/* Folds the Latin-1 letters with diacritics (UTF-8 C3 80..BF) to ASCII. */
-static const char *fold_latin1(unsigned char second)
-{
-    static const char *const table[64] = {
-        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-        "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "ss",
-        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-        "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "y"};
-    return second >= 0x80 && second <= 0xBF ? table[second - 0x80] : "";
-}
-
-void pages_slugify(buf *out, const char *s, size_t len)
-{
-    size_t start = out->len;
-    bool dash = false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *letters = NULL;
-        char one[2] = {0, 0};
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            one[0] = (char)c;
-            letters = one;
-        } else if (c == 0xC3 && i + 1 < len) {
-            letters = fold_latin1((unsigned char)s[++i]);
-        } else if (c >= 0x80) {
-            while (i + 1 < len && ((unsigned char)s[i + 1] & 0xC0) == 0x80)
-                i++;
-        }
-        if (letters == NULL || letters[0] == '\0') {
-            dash = true;
-            continue;
-        }
-        if (dash && out->len > start)
-            buf_append_char(out, '-');
-        buf_append_str(out, letters);
-        dash = false;
-    }
-}
-
 /* "/praktijkvoorbeelden/:slug/" with "x" gives "/praktijkvoorbeelden/x/";
  * an empty slug (index.md) leaves no double slash. */
 static const char *expand_url(arena *a, const char *pattern, const char *slug)
@@ -175,7 +134,7 @@ static page *read_page(arena *a, const source_file *f, const collection *c, cons
         p->slug = arena_strndup(a, name, slug_len);
     } else {
         buf better = BUF_INIT;
-        pages_slugify(&better, name, slug_len);
+        markdown_slugify(&better, name, slug_len);
         if (better.len == 0)
             buf_append_str(&better, "pagina");
         diag_add(diags, DIAG_ERROR, f->path, 0, 0,

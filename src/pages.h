@@ -88,11 +88,6 @@ typedef struct page_list {
 
 void pages_add(arena *a, page_list *list, page *p);
 
-/* Appends a slug made of text to out: lowercase ASCII letters and digits,
- * Latin diacritics folded, everything else a single dash ("Regulier PO" ->
- * "regulier-po"). */
-void pages_slugify(buf *out, const char *text, size_t len);
-
 /* Creates a page that comes from no file (overviews, facet pages). */
 page *pages_generated(arena *a, const char *url, const char *title, const char *layout,
                       source_pos layout_pos);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "markdown.h"
 #include "strmap.h"
 #include "suggest.h"
 
@@ -46,14 +47,6 @@ static const char *id_key(arena *a, const char *collection_name, const char *slu
     return key;
 }
 
-static const char *site_url(arena *a, const config *cfg, const char *url)
-{
-    size_t n = strlen(cfg->base_path), m = strlen(url + 1);
-    char *full = arena_alloc(a, n + m + 1);
-    memcpy(full, cfg->base_path, n);
-    memcpy(full + n, url + 1, m + 1);
-    return full;
-}
 
 static source_pos no_pos(void)
 {
@@ -71,7 +64,7 @@ static value *ref_value(resolver *r, const page *target)
     value *v = value_new_map(r->arena, no_pos());
     put_text(r->arena, v, "id", target->slug);
     put_text(r->arena, v, "title", target->title);
-    put_text(r->arena, v, "url", site_url(r->arena, r->cfg, target->url));
+    put_text(r->arena, v, "url", config_site_path(r->arena, r->cfg, target->url));
     const value *summary = value_map_get_str(target->front_matter, "summary");
     if (summary != NULL)
         value_map_put(r->arena, v, "summary", 7, no_pos(), (value *)summary);
@@ -222,7 +215,7 @@ static void facet_item(resolver *r, const field *f, value_builder *b, page *p, c
         value_append_text(&slug, value_map_get_str(item, "id"));
     } else {
         value_append_text(&title, item);
-        pages_slugify(&slug, title.data, title.len);
+        markdown_slugify(&slug, title.data, title.len);
     }
     (void)f;
     if (title.len > 0 && slug.len > 0)
