@@ -254,6 +254,15 @@ static void read_facets(reader *r, const value *facets, collection *c)
     }
 }
 
+const char *config_site_path(arena *a, const config *cfg, const char *path)
+{
+    size_t n = strlen(cfg->base_path), m = strlen(path + 1);
+    char *full = arena_alloc_raw(a, n + m + 1);
+    memcpy(full, cfg->base_path, n);
+    memcpy(full + n, path + 1, m + 1);
+    return full;
+}
+
 const collection *config_collection(const config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->collection_count; i++)

@@ -104,6 +104,10 @@ typedef struct config {
     glossary glossary;
 } config;
 
+/* Returns path (a site path like "/modellen/x/") under the base path
+ * ("/handboek/modellen/x/"), arena-owned: the address links use. */
+const char *config_site_path(arena *a, const config *cfg, const char *path);
+
 /* Returns the collection called name, or NULL. */
 const collection *config_collection(const config *cfg, const char *name);
 

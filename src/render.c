@@ -98,17 +98,6 @@ static void put(arena *a, value *map, const char *key, value *v)
     value_map_put(a, map, key, strlen(key), no_pos(), v);
 }
 
-/* The page's address including the base path: "/handboek/x/". */
-static const char *full_url(arena *a, const site *s, const char *url)
-{
-    buf b = BUF_INIT;
-    buf_append_str(&b, s->config.base_path);
-    buf_append_str(&b, url + 1);
-    const char *result = arena_strndup(a, b.data, b.len);
-    buf_free(&b);
-    return result;
-}
-
 static value *page_summary_value(arena *a, const site *s, const page *p);
 static void put_backlinks(arena *a, const site *s, const page *p, value *page_value);
 
@@ -166,7 +155,7 @@ static value *site_for_page(renderer *r, const page *p)
     for (size_t i = 0; i < c->menu_count; i++) {
         value *item = value_new_map(a, no_pos());
         put(a, item, "title", text_value(a, c->menu[i].title));
-        put(a, item, "url", text_value(a, full_url(a, r->site, c->menu[i].url)));
+        put(a, item, "url", text_value(a, config_site_path(a, &r->site->config, c->menu[i].url)));
         put(a, item, "current", value_new_bool(a, menu_is_current(c->menu[i].url, p->url), no_pos()));
         value_list_push(a, menu, item);
     }
@@ -193,7 +182,7 @@ static value *page_summary_value(arena *a, const site *s, const page *p)
     }
     if (value_map_get_str(v, "title") == NULL)
         put(a, v, "title", text_value(a, p->title));
-    const char *url = full_url(a, s, p->url);
+    const char *url = config_site_path(a, &s->config, p->url);
     put(a, v, "url", text_value(a, url));
     buf permalink = BUF_INIT;
     buf_printf(&permalink, "%.*s%s", (int)(strlen(s->config.base_url) - strlen(s->config.base_path)),
@@ -223,8 +212,7 @@ static int resolve_link(void *ctx, const char *repo_path, buf *url_out)
     }
     if (target == NULL)
         return -1;
-    buf_append_str(url_out, r->site->config.base_path);
-    buf_append_str(url_out, target->url + 1);
+    buf_append_str(url_out, config_site_path(&r->scratch, &r->site->config, target->url));
     return 0;
 }
 
@@ -289,7 +277,7 @@ static value *facet_values_value(arena *a, const site *s, const facet_group *g)
     for (size_t k = 0; k < g->value_count; k++) {
         value *item = value_new_map(a, no_pos());
         put(a, item, "title", text_value(a, g->values[k].title));
-        put(a, item, "url", text_value(a, full_url(a, s, g->values[k].page->url)));
+        put(a, item, "url", text_value(a, config_site_path(a, &s->config, g->values[k].page->url)));
         put(a, item, "count", value_new_number(a, (double)g->values[k].count, no_pos()));
         value_list_push(a, values, item);
     }
@@ -307,7 +295,7 @@ static void put_facets(arena *a, const site *s, const page *p, value *page_value
             const facet_group *g = &p->facet_groups[i];
             value *item = value_new_map(a, no_pos());
             put(a, item, "title", text_value(a, g->facet->title));
-            put(a, item, "url", text_value(a, full_url(a, s, g->page->url)));
+            put(a, item, "url", text_value(a, config_site_path(a, &s->config, g->page->url)));
             put(a, item, "values", facet_values_value(a, s, g));
             value_list_push(a, facets, item);
         }
@@ -317,7 +305,7 @@ static void put_facets(arena *a, const site *s, const page *p, value *page_value
     if (p->group != NULL) {
         value *which = value_new_map(a, no_pos());
         put(a, which, "title", text_value(a, p->group->facet->title));
-        put(a, which, "url", text_value(a, full_url(a, s, p->group->page->url)));
+        put(a, which, "url", text_value(a, config_site_path(a, &s->config, p->group->page->url)));
         put(a, page_value, "facet", which);
         put(a, page_value, "is_facet_index", value_new_bool(a, p->facet_value == NULL, no_pos()));
         if (p->facet_value == NULL)
@@ -455,7 +443,7 @@ static void load_terms(renderer *r, arena *a)
             g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
         buf text = BUF_INIT;
         value_append_text(&text, definition);
-        const char *url = full_url(a, r->site, p->url);
+        const char *url = config_site_path(a, &r->site->config, p->url);
         r->terms[r->term_count++] = (glossary_term){escaped_like_cmark(a, p->title), false,
                                                     escaped(a, text.data), url, p->url};
         if (abbreviation != NULL && abbreviation->kind == VALUE_STRING) {
