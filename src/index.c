@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libdeflate.h>
+
 #include "arena.h"
 #include "buf.h"
 #include "strmap.h"
@@ -16,6 +18,15 @@
 enum { WEIGHT_TITLE = 5, WEIGHT_HEADING = 2, WEIGHT_BODY = 1 };
 #define BM25_K1 1.2
 #define BM25_B 0.75
+
+/* A score is stored as a multiple of its term's largest score / 31, so that
+ * it takes one packed digit; 3% steps do not change a ranking anyone sees. */
+enum { SCORE_STEPS = 31 };
+/* A term whose packed postings are longer than this gets a file of its own,
+ * so that a query for a rare word does not download a common word's list. */
+enum { OWN_FILE_BYTES = 1024 };
+/* A speed the build hardly notices; higher levels gain a few percent. */
+enum { DOCUMENT_GZIP_LEVEL = 4 };
 
 typedef struct posting {
     uint32_t doc;
@@ -42,9 +53,6 @@ typedef struct facet_list {
 } facet_list;
 
 typedef struct doc_entry {
-    const char *url, *title;
-    uint32_t (*facets)[2];
-    size_t facet_count;
     double length; /* field-weighted words */
 } doc_entry;
 
@@ -58,6 +66,12 @@ struct index_builder {
     size_t term_count, term_cap;
     doc_entry *docs;
     size_t doc_count, doc_cap;
+    struct libdeflate_compressor *gzip;
+    buf gzipped, packed; /* scratch */
+    unsigned own_files;  /* postings files written */
+    publisher *pub;      /* while index_finish writes */
+    diag_list *diags;
+    int status;
     facet_list *facets;
     size_t facet_count;
     buf fold;              /* scratch */
@@ -94,6 +108,47 @@ static void json_string(buf *out, const char *s, size_t len)
 static void json_cstring(buf *out, const char *s)
 {
     json_string(out, s, strlen(s));
+}
+
+/* Packed numbers: base-64 digits, five bits each, most significant first;
+ * every digit but a number's last has 32 added. Small numbers take one byte
+ * and need no separator, unlike JSON arrays of numbers. */
+static const char PACK_DIGITS[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+
+static void pack_number(buf *out, uint32_t n)
+{
+    char groups[7];
+    size_t count = 0;
+    do {
+        groups[count++] = (char)(n & 31);
+        n >>= 5;
+    } while (n != 0);
+    while (count > 1)
+        buf_append_char(out, PACK_DIGITS[groups[--count] | 32]);
+    buf_append_char(out, PACK_DIGITS[(int)groups[0]]);
+}
+
+/* A sorted list of documents, packed: each number is the gap to the previous
+ * document (the first counts from -1), and a 0 is followed by the length of
+ * a run of documents that each follow the previous one. */
+static void pack_documents(buf *out, const uint32_t *docs, size_t count)
+{
+    int64_t previous = -1;
+    for (size_t i = 0; i < count;) {
+        size_t run = 0;
+        while (i + run < count && (int64_t)docs[i + run] == previous + 1 + (int64_t)run)
+            run++;
+        if (run >= 3) {
+            pack_number(out, 0);
+            pack_number(out, (uint32_t)run);
+            previous += (int64_t)run;
+            i += run;
+        } else {
+            pack_number(out, (uint32_t)((int64_t)docs[i] - previous));
+            previous = docs[i++];
+        }
+    }
 }
 
 /* The shard of a word or term: its first two characters when both are a-z or
@@ -152,6 +207,11 @@ index_builder *index_new(const site *s)
     ix->site = s;
     ix->words = words_new();
     ix->fold = (buf)BUF_INIT;
+    ix->gzipped = (buf)BUF_INIT;
+    ix->packed = (buf)BUF_INIT;
+    ix->gzip = libdeflate_alloc_compressor(DOCUMENT_GZIP_LEVEL);
+    if (ix->gzip == NULL)
+        abort();
     /* The kind of page first, then every facet of the collections. */
     size_t most = 1;
     for (size_t i = 0; i < s->config.collection_count; i++)
@@ -175,9 +235,10 @@ void index_free(index_builder *ix)
     for (size_t i = 0; i < ix->term_count; i++)
         free(ix->term_list[i]->postings);
     free(ix->term_list);
-    for (size_t i = 0; i < ix->doc_count; i++)
-        free(ix->docs[i].facets);
     free(ix->docs);
+    libdeflate_free_compressor(ix->gzip);
+    buf_free(&ix->gzipped);
+    buf_free(&ix->packed);
     for (size_t i = 0; i < ix->facet_count; i++) {
         for (size_t v = 0; v < ix->facets[i].value_count; v++)
             free(ix->facets[i].docs[v]);
@@ -376,12 +437,8 @@ static void squeeze(buf *b)
 }
 
 /* The facet values of a page: its kind, then each facet field. */
-static void add_facets(index_builder *ix, const page *p, doc_entry *d, uint32_t doc)
+static void add_facets(index_builder *ix, const page *p, uint32_t doc)
 {
-    size_t cap = 4;
-    d->facets = malloc(cap * sizeof *d->facets);
-    if (d->facets == NULL)
-        abort();
     for (size_t i = 0; i < ix->facet_count; i++) {
         facet_list *f = &ix->facets[i];
         const value *v = NULL;
@@ -402,14 +459,6 @@ static void add_facets(index_builder *ix, const page *p, doc_entry *d, uint32_t 
                 value_append_text(&title, item);
             if (title.len > 0) {
                 uint32_t pos = facet_value_position(ix, f, title.data);
-                if (d->facet_count == cap) {
-                    cap *= 2;
-                    d->facets = realloc(d->facets, cap * sizeof *d->facets);
-                    if (d->facets == NULL)
-                        abort();
-                }
-                d->facets[d->facet_count][0] = (uint32_t)i;
-                d->facets[d->facet_count++][1] = pos;
                 if (f->doc_counts[pos] == f->doc_caps[pos]) {
                     f->doc_caps[pos] = f->doc_caps[pos] ? f->doc_caps[pos] * 2 : 8;
                     f->docs[pos] = realloc(f->docs[pos], f->doc_caps[pos] * sizeof(uint32_t));
@@ -434,10 +483,8 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
             abort();
     }
     uint32_t doc = (uint32_t)ix->doc_count++;
-    doc_entry *d = &ix->docs[doc];
-    *d = (doc_entry){.url = arena_strdup(&ix->arena, url),
-                     .title = arena_strdup(&ix->arena, p->title)};
-    add_facets(ix, p, d, doc);
+    ix->docs[doc] = (doc_entry){0};
+    add_facets(ix, p, doc);
 
     section *sections;
     size_t count = split_sections(html, html_len, &sections);
@@ -465,7 +512,11 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
     adding ad = {ix, doc, 0, WEIGHT_TITLE};
     add_text(&ad, p->title, strlen(p->title), 0, WEIGHT_TITLE);
     buf json = BUF_INIT;
-    buf_append_char(&json, '[');
+    buf_append_str(&json, "{\"url\":");
+    json_cstring(&json, url);
+    buf_append_str(&json, ",\"title\":");
+    json_cstring(&json, p->title);
+    buf_append_str(&json, ",\"sections\":[\n");
     for (size_t i = 0; i < count; i++) {
         squeeze(&sections[i].heading);
         squeeze(&sections[i].text);
@@ -484,12 +535,21 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
         buf_free(&sections[i].text);
     }
     free(sections);
-    buf_append_str(&json, "]\n");
-    char path[64];
-    snprintf(path, sizeof path, INDEX_FOLDER "/text/%u.json", (unsigned)doc);
-    int status = publish_write(pub, path, json.data, json.len, diags);
+    buf_append_str(&json, "]}\n");
+    /* Gzipped, as Pagefind does with its fragments: a result needs the whole
+     * text for its snippet, and text shrinks to a third. */
+    buf_clear(&ix->gzipped);
+    size_t bound = libdeflate_gzip_compress_bound(ix->gzip, json.len);
+    buf_reserve(&ix->gzipped, bound);
+    ix->gzipped.len =
+        libdeflate_gzip_compress(ix->gzip, json.data, json.len, ix->gzipped.data, bound);
     buf_free(&json);
-    return status;
+    if (ix->gzipped.len == 0)
+        abort(); /* more than the bound libdeflate gave: cannot happen */
+    ix->gzipped.data[ix->gzipped.len] = '\0';
+    char path[64];
+    snprintf(path, sizeof path, INDEX_FOLDER "/docs/%u.json.gz", (unsigned)doc);
+    return publish_write(pub, path, ix->gzipped.data, ix->gzipped.len, diags);
 }
 
 /* ---------- writing ---------- */
@@ -499,14 +559,13 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Writes one JSON object per shard from sorted keys; value_fn appends the
- * value of a key. */
+/* Writes one JSON object per shard from keys sorted by shard; write_value
+ * appends the value of a key. */
 typedef void (*value_writer)(index_builder *ix, buf *out, const char *key);
 
-static int write_shards(index_builder *ix, const char *folder, const char **keys, size_t count,
-                        value_writer write_value, publisher *pub, diag_list *diags)
+static void write_shards(index_builder *ix, const char *folder, const char **keys, size_t count,
+                         value_writer write_value)
 {
-    int status = 0;
     buf json = BUF_INIT;
     size_t i = 0;
     while (i < count) {
@@ -527,11 +586,10 @@ static int write_shards(index_builder *ix, const char *folder, const char **keys
         buf_append_str(&json, "}\n");
         char path[96];
         snprintf(path, sizeof path, INDEX_FOLDER "/%s/%s.json", folder, shard);
-        if (publish_write(pub, path, json.data, json.len, diags) < 0)
-            status = -1;
+        if (publish_write(ix->pub, path, json.data, json.len, ix->diags) < 0)
+            ix->status = -1;
     }
     buf_free(&json);
-    return status;
 }
 
 /* Keys grouped by shard: sorting by shard name first keeps each shard's keys
@@ -551,22 +609,54 @@ static void write_stem(index_builder *ix, buf *out, const char *word)
     json_cstring(out, strmap_get(&ix->vocabulary, word));
 }
 
+/* BM25 over field-weighted counts. */
+static double posting_score(const index_builder *ix, const posting *p, double idf)
+{
+    double dl = ix->docs[p->doc].length, tf = p->tf;
+    return idf * tf * (BM25_K1 + 1) /
+           (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / ix->average_length));
+}
+
+/* [scale, postings]: the postings packed (gap, score steps, section), in
+ * line or, when long, as the number of their own file. */
 static void write_postings(index_builder *ix, buf *out, const char *stem)
 {
     const term *t = strmap_get(&ix->terms, stem);
     double n = (double)ix->doc_count, df = (double)t->count;
     double idf = log(1.0 + (n - df + 0.5) / (df + 0.5));
-    buf_append_char(out, '[');
+    double best = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        double score = posting_score(ix, &t->postings[i], idf);
+        if (score > best)
+            best = score;
+    }
+    char scale[32];
+    snprintf(scale, sizeof scale, "%.6g", best / SCORE_STEPS);
+    double step = strtod(scale, NULL); /* the scale as the page reads it */
+    buf *packed = &ix->packed;
+    buf_clear(packed);
+    uint32_t previous = 0;
     for (size_t i = 0; i < t->count; i++) {
         const posting *p = &t->postings[i];
-        double dl = ix->docs[p->doc].length;
-        double tf = p->tf;
-        double score =
-            idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / ix->average_length));
-        buf_printf(out, "%s[%u,%.3f,%u]", i ? "," : "", (unsigned)p->doc, score,
-                   (unsigned)p->best_section);
+        long steps = step > 0 ? lround(posting_score(ix, p, idf) / step) : 1;
+        pack_number(packed, i ? p->doc - previous : p->doc + 1);
+        pack_number(packed, (uint32_t)(steps < 1 ? 1 : steps > SCORE_STEPS ? SCORE_STEPS : steps));
+        pack_number(packed, p->best_section);
+        previous = p->doc;
     }
-    buf_append_char(out, ']');
+    buf_printf(out, "[%s,", scale);
+    if (packed->len > OWN_FILE_BYTES) {
+        unsigned file = ix->own_files++;
+        char path[64];
+        snprintf(path, sizeof path, INDEX_FOLDER "/postings/%u.txt", file);
+        if (publish_write(ix->pub, path, packed->data, packed->len, ix->diags) < 0)
+            ix->status = -1;
+        buf_printf(out, "%u]", file);
+    } else {
+        buf_append_char(out, '"');
+        buf_append(out, packed->data, packed->len); /* the digits need no escaping */
+        buf_append_str(out, "\"]");
+    }
 }
 
 static const char **sorted_keys(const strmap *map, size_t *count)
@@ -583,124 +673,143 @@ static const char **sorted_keys(const strmap *map, size_t *count)
     return keys;
 }
 
-typedef struct word_count {
-    size_t count;
-    buf first; /* the first word */
-} word_count;
+/* ---------- synonyms ---------- */
 
-static void count_word(void *ctx, const char *word, size_t len, size_t offset)
-{
-    (void)offset;
-    word_count *wc = ctx;
-    if (wc->count++ == 0)
-        buf_append(&wc->first, word, len);
-}
-
-/* The folded form of text when it is one word ("IB'er" -> "iber"); -1 for a
- * phrase, which the search finds by its words. */
-static int single_word_folded(const char *text, buf *out)
-{
-    word_count wc = {0, BUF_INIT};
-    words_split(text, strlen(text), count_word, &wc);
-    int status =
-        wc.count == 1 && words_fold(wc.first.data, wc.first.len, out) == 0 && out->len > 0 ? 0 : -1;
-    buf_free(&wc.first);
-    return status;
-}
-
-typedef struct stem_collector {
+typedef struct phrase_builder {
     index_builder *ix;
-    buf *terms; /* JSON strings, comma-separated */
-} stem_collector;
+    buf *out;
+    bool stems; /* each word's term, else its folded form */
+} phrase_builder;
 
-static void collect_stem(void *ctx, const char *word, size_t len, size_t offset)
+static void phrase_word(void *ctx, const char *word, size_t len, size_t offset)
 {
     (void)offset;
-    stem_collector *sc = ctx;
-    buf folded = BUF_INIT, quoted = BUF_INIT;
-    if (words_fold(word, len, &folded) == 0 && folded.len > 0) {
+    phrase_builder *pb = ctx;
+    buf *folded = &pb->ix->fold;
+    buf_clear(folded);
+    if (len > WORDS_MAX_LENGTH || words_fold(word, len, folded) < 0 || folded->len == 0)
+        return;
+    if (pb->stems) {
         size_t stem_len;
-        const char *stem = words_stem(sc->ix->words, folded.data, folded.len, &stem_len);
-        json_string(&quoted, stem, stem_len);
-        if (strstr(sc->terms->data, quoted.data) == NULL)
-            buf_printf(sc->terms, "%s%s", sc->terms->len ? "," : "", quoted.data);
+        const char *stem = words_stem(pb->ix->words, folded->data, folded->len, &stem_len);
+        buf_append_str(pb->out, pb->out->len > 1 ? "," : "");
+        json_string(pb->out, stem, stem_len);
+    } else {
+        buf_append_str(pb->out, pb->out->len ? " " : "");
+        buf_append(pb->out, folded->data, folded->len);
     }
-    buf_free(&folded);
-    buf_free(&quoted);
 }
 
-/* Synonyms from the glossary: each term's abbreviation and synonyms stand for
- * its title, and the title for its abbreviation. Keys are folded words (the
- * first word of a phrase), values the terms of the other forms. */
+/* The folded words of text joined by spaces: the key a query's words match. */
+static void folded_phrase(index_builder *ix, const char *text, buf *out)
+{
+    phrase_builder pb = {ix, out, false};
+    words_split(text, strlen(text), phrase_word, &pb);
+}
+
+/* The terms of text's words as a JSON list: one way to match a synonym. */
+static void phrase_terms(index_builder *ix, const char *text, buf *out)
+{
+    buf_append_char(out, '[');
+    phrase_builder pb = {ix, out, true};
+    words_split(text, strlen(text), phrase_word, &pb);
+    buf_append_char(out, ']');
+}
+
+enum { MAX_FORMS = 64 };
+
+/* A glossary term's forms: its title, abbreviation and synonyms. */
+static size_t term_forms(const glossary *g, const page *p, const char *forms[MAX_FORMS])
+{
+    size_t n = 0;
+    forms[n++] = p->title;
+    const value *abbr =
+        g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
+    if (abbr && abbr->kind == VALUE_STRING)
+        forms[n++] = abbr->as.string.text;
+    const value *syn = value_map_get_str(p->front_matter, "synonyms");
+    for (size_t k = 0; syn && syn->kind == VALUE_LIST && k < syn->as.list.count && n < MAX_FORMS; k++)
+        if (syn->as.list.items[k]->kind == VALUE_STRING)
+            forms[n++] = syn->as.list.items[k]->as.string.text;
+    return n;
+}
+
+/* Synonyms from the glossary: every form of a term (title, abbreviation,
+ * synonyms) stands for each of its other forms. Keys are folded phrases,
+ * values lists of alternatives, each the terms of one other form. */
 static void write_synonyms(index_builder *ix, buf *out)
 {
     const glossary *g = &ix->site->config.glossary;
-    strmap map = STRMAP_INIT; /* folded form -> buf* of JSON terms */
-    const char **forms = NULL;
-    size_t form_count = 0;
-    buf_append_str(out, "{");
+    strmap map = STRMAP_INIT; /* folded form -> buf* of JSON alternatives */
+    const char **keys = NULL;
+    size_t key_count = 0;
+    buf key = BUF_INIT, other = BUF_INIT, alternative = BUF_INIT;
     for (size_t i = 0; g->terms && i < ix->site->page_count; i++) {
         const page *p = ix->site->pages[i];
         if (p->collection != g->terms || p->source_path == NULL)
             continue;
-        /* All surface forms of the term: title, abbreviation, synonyms. */
-        const char *list[64];
-        size_t n = 0;
-        list[n++] = p->title;
-        const value *abbr =
-            g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
-        if (abbr && abbr->kind == VALUE_STRING)
-            list[n++] = abbr->as.string.text;
-        const value *syn = value_map_get_str(p->front_matter, "synonyms");
-        for (size_t k = 0; syn && syn->kind == VALUE_LIST && k < syn->as.list.count && n < 64; k++)
-            if (syn->as.list.items[k]->kind == VALUE_STRING)
-                list[n++] = syn->as.list.items[k]->as.string.text;
-        /* list[0] is the title, list[1] the abbreviation when has_abbr. Each
-         * other form stands for the title; the title for the abbreviation. */
-        bool has_abbr = abbr && abbr->kind == VALUE_STRING;
+        const char *forms[MAX_FORMS];
+        size_t n = term_forms(g, p, forms);
         for (size_t a = 0; a < n; a++) {
-            size_t b = a == 0 ? 1 : 0;
-            if (a == 0 && !has_abbr)
+            buf_clear(&key);
+            folded_phrase(ix, forms[a], &key);
+            if (key.len == 0)
                 continue;
-            buf key = BUF_INIT;
-            if (single_word_folded(list[a], &key) < 0) {
-                buf_free(&key); /* phrases are found by their words */
-                continue;
+            for (size_t b = 0; b < n; b++) {
+                buf_clear(&other);
+                folded_phrase(ix, forms[b], &other);
+                if (other.len == 0 || strcmp(other.data, key.data) == 0)
+                    continue;
+                buf *alternatives = strmap_get(&map, key.data);
+                if (alternatives == NULL) {
+                    alternatives = arena_alloc(&ix->arena, sizeof *alternatives);
+                    *alternatives = (buf)BUF_INIT;
+                    const char *stored = arena_strndup(&ix->arena, key.data, key.len);
+                    strmap_put(&map, stored, alternatives);
+                    keys = realloc(keys, (key_count + 1) * sizeof *keys);
+                    if (keys == NULL)
+                        abort();
+                    keys[key_count++] = stored;
+                }
+                buf_clear(&alternative);
+                phrase_terms(ix, forms[b], &alternative);
+                if (strstr(alternatives->data, alternative.data) == NULL)
+                    buf_printf(alternatives, "%s%s", alternatives->len ? "," : "",
+                               alternative.data);
             }
-            buf *terms = strmap_get(&map, key.data);
-            if (terms == NULL) {
-                terms = arena_alloc(&ix->arena, sizeof *terms);
-                *terms = (buf)BUF_INIT;
-                const char *stored = arena_strndup(&ix->arena, key.data, key.len);
-                strmap_put(&map, stored, terms);
-                forms = realloc(forms, (form_count + 1) * sizeof *forms);
-                if (forms == NULL)
-                    abort();
-                forms[form_count++] = stored;
-            }
-            /* Each word of the other form, as a term. */
-            stem_collector sc = {ix, terms};
-            words_split(list[b], strlen(list[b]), collect_stem, &sc);
-            buf_free(&key);
         }
     }
-    if (form_count > 0)
-        qsort(forms, form_count, sizeof *forms, compare_strings);
-    for (size_t i = 0; i < form_count; i++) {
-        buf *terms = strmap_get(&map, forms[i]);
+    if (key_count > 0)
+        qsort(keys, key_count, sizeof *keys, compare_strings);
+    buf_append_str(out, "{");
+    for (size_t i = 0; i < key_count; i++) {
+        buf *alternatives = strmap_get(&map, keys[i]);
         buf_append_str(out, i ? ",\n" : "\n");
-        json_cstring(out, forms[i]);
-        buf_printf(out, ":[%s]", terms->data);
-        buf_free(terms);
+        json_cstring(out, keys[i]);
+        buf_printf(out, ":[%s]", alternatives->data);
+        buf_free(alternatives);
     }
     buf_append_str(out, "}");
-    free(forms);
+    buf_free(&key);
+    buf_free(&other);
+    buf_free(&alternative);
+    free(keys);
     strmap_free(&map);
+}
+
+/* ---------- the files ---------- */
+
+static void write_file(index_builder *ix, const char *path, const buf *content)
+{
+    if (publish_write(ix->pub, path, content->data, content->len, ix->diags) < 0)
+        ix->status = -1;
 }
 
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
 {
-    int status = 0;
+    ix->pub = pub;
+    ix->diags = diags;
+    ix->status = 0;
     double total = 0;
     for (size_t i = 0; i < ix->doc_count; i++)
         total += ix->docs[i].length;
@@ -708,38 +817,13 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
 
     size_t count;
     const char **keys = sorted_keys(&ix->vocabulary, &count);
-    if (write_shards(ix, "vocabulary", keys, count, write_stem, pub, diags) < 0)
-        status = -1;
+    write_shards(ix, "vocabulary", keys, count, write_stem);
     free(keys);
     keys = sorted_keys(&ix->terms, &count);
-    if (write_shards(ix, "terms", keys, count, write_postings, pub, diags) < 0)
-        status = -1;
+    write_shards(ix, "terms", keys, count, write_postings);
     free(keys);
 
     buf json = BUF_INIT;
-    for (size_t chunk = 0; chunk * 64 < ix->doc_count; chunk++) {
-        buf_clear(&json);
-        buf_append_char(&json, '[');
-        for (size_t d = chunk * 64; d < ix->doc_count && d < chunk * 64 + 64; d++) {
-            const doc_entry *e = &ix->docs[d];
-            buf_append_str(&json, d > chunk * 64 ? ",\n{\"url\":" : "{\"url\":");
-            json_cstring(&json, e->url);
-            buf_append_str(&json, ",\"title\":");
-            json_cstring(&json, e->title);
-            buf_append_str(&json, ",\"facets\":[");
-            for (size_t k = 0; k < e->facet_count; k++)
-                buf_printf(&json, "%s[%u,%u]", k ? "," : "", (unsigned)e->facets[k][0],
-                           (unsigned)e->facets[k][1]);
-            buf_append_str(&json, "]}");
-        }
-        buf_append_str(&json, "]\n");
-        char path[64];
-        snprintf(path, sizeof path, INDEX_FOLDER "/documents/%zu.json", chunk);
-        if (publish_write(pub, path, json.data, json.len, diags) < 0)
-            status = -1;
-    }
-
-    buf_clear(&json);
     buf_append_char(&json, '{');
     for (size_t i = 0; i < ix->facet_count; i++) {
         const facet_list *f = &ix->facets[i];
@@ -747,19 +831,17 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
         json_cstring(&json, f->name);
         buf_append_str(&json, ":[");
         for (size_t v = 0; v < f->value_count; v++) {
-            buf_append_str(&json, v ? ",[" : "[");
-            for (size_t k = 0; k < f->doc_counts[v]; k++)
-                buf_printf(&json, "%s%u", k ? "," : "", (unsigned)f->docs[v][k]);
-            buf_append_char(&json, ']');
+            buf_append_str(&json, v ? ",\"" : "\"");
+            pack_documents(&json, f->docs[v], f->doc_counts[v]);
+            buf_append_char(&json, '"');
         }
         buf_append_char(&json, ']');
     }
     buf_append_str(&json, "}\n");
-    if (publish_write(pub, INDEX_FOLDER "/facets.json", json.data, json.len, diags) < 0)
-        status = -1;
+    write_file(ix, INDEX_FOLDER "/facets.json", &json);
 
     buf_clear(&json);
-    buf_printf(&json, "{\"version\":1,\"documents\":%zu,\"facets\":[", ix->doc_count);
+    buf_printf(&json, "{\"version\":%d,\"documents\":%zu,\"facets\":[", INDEX_FORMAT, ix->doc_count);
     for (size_t i = 0; i < ix->facet_count; i++) {
         const facet_list *f = &ix->facets[i];
         buf_append_str(&json, i ? ",\n{\"name\":" : "\n{\"name\":");
@@ -776,8 +858,7 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
     buf_append_str(&json, "],\n\"synonyms\":");
     write_synonyms(ix, &json);
     buf_append_str(&json, "}\n");
-    if (publish_write(pub, INDEX_FOLDER "/meta.json", json.data, json.len, diags) < 0)
-        status = -1;
+    write_file(ix, INDEX_FOLDER "/meta.json", &json);
     buf_free(&json);
-    return status;
+    return ix->status;
 }

@@ -13,6 +13,8 @@
 #include "publish.h"
 
 #define INDEX_FOLDER "zoekindex"
+/* The version in meta.json; the search page refuses any other. */
+#define INDEX_FORMAT 2
 
 typedef struct index_builder index_builder;
 
@@ -22,12 +24,11 @@ void index_free(index_builder *ix);
 
 /* Adds a page: its title, its front matter text, and the HTML of its body
  * (as the Markdown stage made it, headings with ids), and writes the page's
- * text file. url is the page's address with the base path. Returns 0 or -1. */
+ * document file. url is the page's address with the base path. Returns 0 or -1. */
 int index_add_page(index_builder *ix, const page *p, const char *url, const char *html,
                    size_t html_len, publisher *pub, diag_list *diags);
 
-/* Writes meta.json, the vocabulary, the postings, the documents and the
- * facets. Returns 0 or -1. */
+/* Writes meta.json, the vocabulary, the postings and the facets. Returns 0 or -1. */
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags);
 
 #endif

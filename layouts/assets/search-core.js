@@ -1,10 +1,11 @@
 // search-core.js: the part of the search page that needs no browser. It reads
-// the index that the generator writes (format 1, doc/search-index.md) through
+// the index that the generator writes (format 2, doc/search-index.md) through
 // a loader it is given, so `node --test` runs it on a fixture index and
 // search.js runs it on fetch. Nothing here touches the DOM.
 
+export const INDEX_FORMAT = 2; // meta.json's version; INDEX_FORMAT in src/index.h
 export const PAGE_SIZE = 10; // results shown at once, and per "Meer resultaten"
-export const CHUNK_SIZE = 64; // documents per documents/CHUNK.json
+export const MAX_PREFIX_TERMS = 16; // a short prefix expands to its shortest words only
 export const PREFIX_WEIGHT = 0.5; // a word the typed prefix expands to counts half
 export const SYNONYM_WEIGHT = 0.6; // a glossary synonym counts a little more
 export const SNIPPET_WORDS = 25; // words in a snippet
@@ -56,16 +57,58 @@ export function shardOf(word) {
   return chars.length > 0 && chars.every(c => /^[a-z0-9]$/.test(c)) ? chars.join('') : '_';
 }
 
-export function chunkOf(doc) {
-  return Math.floor(doc / CHUNK_SIZE);
+// Packed numbers (see pack_number in src/index.c): base-64 digits of five
+// bits, most significant first; a digit with 32 added is not a number's last.
+const PACK_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
+const DIGIT_VALUE = new Map([...PACK_DIGITS].map((c, i) => [c, i]));
+
+/** The numbers in a packed string; an unknown character ends it. */
+export function unpackNumbers(packed) {
+  const out = [];
+  let n = 0;
+  for (const c of String(packed)) {
+    const v = DIGIT_VALUE.get(c);
+    if (v === undefined) break;
+    n = n * 32 + (v & 31);
+    if (v < 32) {
+      out.push(n);
+      n = 0;
+    }
+  }
+  return out;
 }
 
-// A synonym value is the terms a word also stands for, all of them needed
-// (["speciaal", "basisonderwijs"]); a list of such lists is several choices.
+/** A packed sorted list of documents: gaps from the previous one (the first
+ *  from -1); a 0 is followed by the length of a run of consecutive ones. */
+export function unpackDocuments(packed) {
+  const numbers = unpackNumbers(packed);
+  const docs = [];
+  let previous = -1;
+  for (let i = 0; i < numbers.length; i++) {
+    if (numbers[i] > 0) docs.push((previous += numbers[i]));
+    else for (let run = numbers[++i] ?? 0; run > 0; run--) docs.push(++previous);
+  }
+  return docs;
+}
+
+/** Packed postings (gap, score in steps of scale, section) as
+ *  [[doc, score, section], ...]. */
+export function unpackPostings(packed, scale) {
+  const numbers = unpackNumbers(packed);
+  const out = [];
+  let doc = -1;
+  for (let i = 0; i + 2 < numbers.length; i += 3) {
+    doc += numbers[i];
+    out.push([doc, numbers[i + 1] * scale, numbers[i + 2]]);
+  }
+  return out;
+}
+
+// A synonym value is a list of alternatives, each the terms of one other
+// form of the glossary term, all of them needed: [["speciaal", "basisonderwijs"]].
 function synonymAlternatives(value) {
-  if (!Array.isArray(value) || value.length === 0) return [];
-  const lists = value.every(v => typeof v === 'string') ? [value] : value.filter(Array.isArray);
-  return lists
+  if (!Array.isArray(value)) return [];
+  return value.filter(Array.isArray)
     .map(list => list.filter(t => typeof t === 'string').map(term => ({ term, weight: SYNONYM_WEIGHT })))
     .filter(alt => alt.length > 0);
 }
@@ -81,8 +124,11 @@ export function planWord(word, isPrefix, vocab, synonyms) {
   // A one-character prefix has a shard of its own with only that word in it.
   const prefix = isPrefix && Array.from(word).length > 1 && isObject(vocab);
   if (prefix) {
-    for (const [w, term] of Object.entries(vocab)) {
-      if (w === word || !w.startsWith(word) || typeof term !== 'string') continue;
+    const longer = Object.entries(vocab)
+      .filter(([w, term]) => w !== word && w.startsWith(word) && typeof term === 'string')
+      .sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1));
+    for (const [w, term] of longer) {
+      if (!terms.has(term) && terms.size >= MAX_PREFIX_TERMS) continue;
       words.add(w);
       if (!terms.has(term)) terms.set(term, PREFIX_WEIGHT);
     }
@@ -277,18 +323,43 @@ export function safeUrl(url) {
   return (url.startsWith('/') && !url.startsWith('//')) || /^https?:\/\//i.test(url) ? url : null;
 }
 
-/** The search over an index. load(path) returns a Promise of the parsed JSON
- *  of zoekindex/PATH, or of null when the file does not exist (a shard with
- *  no words). Every file is loaded once. */
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+async function gunzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Response(stream).text();
+}
+
+/** The content of an index file from what the loader gave: bytes (gzipped
+ *  or not: a server may already have unzipped a .gz) or text. .txt files are
+ *  text, the others JSON. */
+export async function decodeFile(path, data) {
+  if (data === null || data === undefined) return null;
+  let text;
+  if (typeof data === 'string') {
+    text = data;
+  } else {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    text = bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]
+      ? await gunzip(bytes) : new TextDecoder().decode(bytes);
+  }
+  return path.endsWith('.txt') ? text.trim() : JSON.parse(text);
+}
+
+/** The search over an index. load(path) returns a Promise of the bytes
+ *  (ArrayBuffer or Uint8Array) or text of zoekindex/PATH, or of null when the
+ *  file does not exist (a shard with no words). Every file is loaded once. */
 export function createSearch(load) {
-  const files = new Map(); // path -> Promise
+  const files = new Map(); // path -> Promise of the decoded content
   const vocabularies = new Map(); // shard -> object, once loaded
+  const postingLists = new Map(); // term -> [[doc, score, section]], once unpacked
   function get(path) {
     if (!files.has(path)) {
-      files.set(path, Promise.resolve().then(() => load(path)).catch(err => {
-        files.delete(path); // try again next time
-        throw err;
-      }));
+      files.set(path, Promise.resolve().then(() => load(path)).then(data => decodeFile(path, data))
+        .catch(err => {
+          files.delete(path); // try again next time
+          throw err;
+        }));
     }
     return files.get(path);
   }
@@ -303,16 +374,33 @@ export function createSearch(load) {
   }
   async function meta() {
     const m = await get('meta.json');
-    if (!isObject(m) || m.version !== 1) throw new Error('zoekindex: unknown format');
+    if (!isObject(m) || m.version !== INDEX_FORMAT) throw new Error('zoekindex: unknown format');
     return m;
+  }
+  // Unpacks a term's postings, from its shard or its own file.
+  async function postings(term) {
+    if (postingLists.has(term)) return;
+    const entry = own(await shard('terms', shardOf(term)), term);
+    if (!Array.isArray(entry) || !Number.isFinite(entry[0])) return;
+    const packed = Number.isInteger(entry[1]) && entry[1] >= 0 ? await get(`postings/${entry[1]}.txt`) : entry[1];
+    if (typeof packed === 'string') postingLists.set(term, unpackPostings(packed, entry[0]));
+  }
+  async function documentFile(doc) {
+    const d = Number.isInteger(doc) && doc >= 0 ? await get(`docs/${doc}.json.gz`) : null;
+    return isObject(d) ? d : null;
   }
   const termOf = folded => own(vocabularies.get(shardOf(folded)), folded);
 
   return {
     meta,
+    /** For each facet name, for each value, its sorted documents. */
     async facets() {
       const f = await get('facets.json');
-      return isObject(f) ? f : {};
+      const out = {};
+      if (!isObject(f)) return out;
+      for (const [name, values] of Object.entries(f))
+        if (Array.isArray(values)) out[name] = values.map(v => (typeof v === 'string' ? unpackDocuments(v) : []));
+      return out;
     },
     /** {words, plan, results}: results ranked, every match, not only a page. */
     async search(query) {
@@ -323,10 +411,8 @@ export function createSearch(load) {
       await Promise.all([...new Set(words.map(shardOf))].map(async s => vocabs.set(s, await vocabulary(s))));
       const synonyms = isObject(m.synonyms) ? m.synonyms : {};
       const plan = planQuery(words, prefix, w => vocabs.get(shardOf(w)), synonyms);
-      const postings = new Map();
-      await Promise.all([...new Set([...planTerms(plan)].map(shardOf))]
-        .map(async s => postings.set(s, await shard('terms', s))));
-      const results = rank(evaluate(plan, term => own(postings.get(shardOf(term)), term)));
+      await Promise.all([...planTerms(plan)].map(postings));
+      const results = rank(evaluate(plan, term => postingLists.get(term)));
       return { words, plan, results };
     },
     /** The highlight test for a plan, once the vocabularies of its synonyms are in. */
@@ -334,16 +420,15 @@ export function createSearch(load) {
       await Promise.all([...new Set([...planTerms(plan)].map(shardOf))].map(vocabulary));
       return matcher(plan, termOf);
     },
-    /** {url, title, facets} of a document, or null. */
+    /** {url, title} of a document, or null. */
     async document(doc) {
-      const chunk = await get(`documents/${chunkOf(doc)}.json`);
-      const d = Array.isArray(chunk) ? chunk[doc % CHUNK_SIZE] : null;
-      return isObject(d) ? d : null;
+      const d = await documentFile(doc);
+      return d && { url: d.url, title: d.title };
     },
     /** The sections [{anchor, heading, text}] of a document. */
     async text(doc) {
-      const t = await get(`text/${doc}.json`);
-      return Array.isArray(t) ? t.filter(isObject) : [];
+      const d = await documentFile(doc);
+      return Array.isArray(d?.sections) ? d.sections.filter(isObject) : [];
     },
   };
 }

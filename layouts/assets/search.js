@@ -47,7 +47,7 @@ function start(form) {
     const response = await fetch(new URL(path, base));
     if (response.status === 404) return null; // a shard nobody's words fall in
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-    return response.json();
+    return response.arrayBuffer(); // search-core.js unzips and parses
   });
 
   let query = null; // the query the results are for

@@ -1,15 +1,19 @@
 // Unit tests of the search page's pure part (layouts/assets/search-core.js)
-// against a small hand-written index in fixture/ (format 1 of
-// doc/search-index.md). Run: node --test tests/search/
+// against a small hand-written index in fixture/ (format 2 of
+// doc/search-index.md), and checks that the indexes the generator writes for
+// the test sites and the real handbook agree with the page on every word.
+// Run: node --test tests/search/  (REAL_INDEX=dir/zoekindex adds the real one)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createSearch, evaluate, facetCounts, filterResults, fold, makeSnippet, matcher, pickSection,
-  planQuery, planWord, queryWords, rank, safeUrl, shardOf, splitWords, MAX_QUERY_WORDS, PREFIX_WEIGHT, SYNONYM_WEIGHT,
+  createSearch, decodeFile, evaluate, facetCounts, filterResults, fold, makeSnippet, matcher, pickSection,
+  planQuery, planWord, queryWords, rank, safeUrl, shardOf, splitWords, unpackDocuments, unpackNumbers,
+  unpackPostings, INDEX_FORMAT, MAX_PREFIX_TERMS, MAX_QUERY_WORDS, PREFIX_WEIGHT, SYNONYM_WEIGHT,
 } from '../../layouts/assets/search-core.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,7 +25,7 @@ function fixtureSearch(dir = fixture) {
   const search = createSearch(async p => {
     reads.push(p);
     try {
-      return JSON.parse(await fs.readFile(path.join(dir, p), 'utf8'));
+      return await fs.readFile(path.join(dir, p));
     } catch (err) {
       if (err.code === 'ENOENT') return null;
       throw err;
@@ -82,12 +86,34 @@ test('prefix expansion against a small vocabulary', () => {
   const unit = planWord('arrangement', true, vocab, {});
   assert.deepEqual(unit.alts, [[{ term: 'arrangement', weight: 1 }]]); // the exact word outweighs its expansion
   const typed = planWord('arrange', true, vocab, {});
-  assert.deepEqual(typed.alts, [[{ term: 'arrangement', weight: PREFIX_WEIGHT }], [{ term: 'arrangeer', weight: PREFIX_WEIGHT }]]);
+  // Shorter words first: arrangeren before arrangement.
+  assert.deepEqual(typed.alts, [[{ term: 'arrangeer', weight: PREFIX_WEIGHT }], [{ term: 'arrangement', weight: PREFIX_WEIGHT }]]);
   assert.deepEqual([...typed.words].sort(), ['arrange', 'arrangement', 'arrangementen', 'arrangeren']);
   assert.deepEqual(planWord('arrange', false, vocab, {}).alts, []); // a whole word that is not there
   assert.deepEqual(planWord('a', true, { a: 'a' }, {}).alts, [[{ term: 'a', weight: 1 }]]);
   for (const word of ['constructor', '__proto__', 'tostring'])
     assert.deepEqual(planWord(word, false, vocab, {}).alts, [], word);
+  // A short prefix in a large vocabulary takes only its shortest words.
+  const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`ab${'x'.repeat(i % 7)}${i}`, `t${i}`]));
+  const short = planWord('ab', true, many, {});
+  assert.equal(short.alts.length, MAX_PREFIX_TERMS);
+  assert.ok([...short.words].every(w => w === 'ab' || w.length <= 5), [...short.words].join(' '));
+});
+
+test('packed numbers, document lists and postings', async () => {
+  assert.deepEqual(unpackNumbers('09V'), [0, 9, 31]);
+  assert.deepEqual(unpackNumbers('X0Y1'), [32, 65]); // 1*32+0, 2*32+1
+  assert.deepEqual(unpackNumbers('_V'), [1023]);
+  assert.deepEqual(unpackNumbers('12!3'), [1, 2]); // an unknown character ends the list
+  assert.deepEqual(unpackDocuments('1203'), [0, 2, 3, 4, 5]); // gap 1, gap 2, then a run of 3
+  assert.deepEqual(unpackDocuments('05'), [0, 1, 2, 3, 4]);
+  assert.deepEqual(unpackDocuments(''), []);
+  assert.deepEqual(unpackPostings('1V02A1', 0.5), [[0, 15.5, 0], [2, 5, 1]]);
+  assert.deepEqual(unpackPostings('1V', 1), []); // a cut-off posting is left out
+  assert.equal(await decodeFile('x.txt', Buffer.from(' 12\n')), '12');
+  assert.deepEqual(await decodeFile('x.json.gz', gzipSync('{"a":1}')), { a: 1 });
+  assert.deepEqual(await decodeFile('x.json.gz', Buffer.from('{"a":1}')), { a: 1 }); // a server unzipped it already
+  assert.equal(await decodeFile('x.json', null), null);
 });
 
 test('AND across words, synonyms at a lower weight, ranked', () => {
@@ -97,7 +123,7 @@ test('AND across words, synonyms at a lower weight, ranked', () => {
     parkstad: [[0, 1, 0], [1, 1, 2]],
   };
   const vocab = { dga: 'dga', parkstad: 'parkstad', doelgroeparrangement: 'doelgroeparrangement' };
-  const synonyms = { dga: ['doelgroeparrangement'] };
+  const synonyms = { dga: [['doelgroeparrangement']] };
   const run = q => {
     const { words, prefix } = queryWords(q);
     return rank(evaluate(planQuery(words, prefix, () => vocab, synonyms), t => postings[t]));
@@ -226,13 +252,14 @@ test('every file is loaded once; a missing shard is no error', async () => {
   await search.search('arrangementen ');
   await search.document(0);
   await search.document(4);
-  assert.deepEqual(reads.sort(), ['documents/0.json', 'meta.json', 'terms/ar.json', 'vocabulary/ar.json']);
+  assert.deepEqual(reads.sort(), ['docs/0.json.gz', 'docs/4.json.gz', 'meta.json', 'postings/0.txt', 'terms/ar.json',
+    'vocabulary/ar.json']);
   assert.deepEqual(docsOf(await search.search('qqq')), []);
   assert.ok(reads.includes('vocabulary/qq.json'));
 });
 
 test('an index of another format is refused', async () => {
-  const search = createSearch(async p => (p === 'meta.json' ? { version: 2 } : null));
+  const search = createSearch(async p => (p === 'meta.json' ? '{"version": 1}' : null));
   await assert.rejects(search.search('iets'), /format/);
 });
 
@@ -244,9 +271,11 @@ test('only addresses on this site or http(s) become links', () => {
 });
 
 // The index the generator writes: its vocabulary has every word the page
-// would split and fold out of the texts and titles, in the right shard, and
-// every term it names has postings sorted by document. Runs on the fixture
-// and on each expected site index under tests/sites that exists.
+// would split and fold out of the titles and texts, in the right shard; every
+// term it names has postings, sorted by document, of documents that exist,
+// linking to sections that exist. Runs on the fixture, on each expected site
+// index under tests/sites and on REAL_INDEX (the real handbook, built by
+// tests/test_search_js.sh).
 const indexes = [fixture];
 const sites = path.join(here, '..', 'sites');
 if (existsSync(sites)) {
@@ -255,13 +284,16 @@ if (existsSync(sites)) {
       if (existsSync(path.join(sites, site, out, 'zoekindex', 'meta.json')))
         indexes.push(path.join(sites, site, out, 'zoekindex'));
 }
+if (process.env.REAL_INDEX) indexes.push(path.resolve(process.env.REAL_INDEX));
 const MAX_WORD_BYTES = 64; // WORDS_MAX_LENGTH in src/words.h
 
 for (const dir of indexes) {
   test(`index and page agree: ${path.relative(path.join(here, '..', '..'), dir)}`, () => {
-    const read = p => JSON.parse(readFileSync(path.join(dir, p), 'utf8'));
+    const raw = p => readFileSync(path.join(dir, p));
+    const read = p => JSON.parse(raw(p).toString('utf8'));
     const meta = read('meta.json');
-    assert.equal(meta.version, 1);
+    assert.equal(meta.version, INDEX_FORMAT);
+    const docs = Array.from({ length: meta.documents }, (_, d) => JSON.parse(gunzipSync(raw(`docs/${d}.json.gz`))));
     const vocab = {};
     for (const file of readdirSync(path.join(dir, 'vocabulary'))) {
       for (const [word, term] of Object.entries(read(`vocabulary/${file}`))) {
@@ -271,20 +303,32 @@ for (const dir of indexes) {
     }
     const terms = {};
     for (const file of readdirSync(path.join(dir, 'terms'))) {
-      for (const [term, postings] of Object.entries(read(`terms/${file}`))) {
+      for (const [term, [scale, packed]] of Object.entries(read(`terms/${file}`))) {
         assert.equal(`${shardOf(term)}.json`, file, `term ${term}`);
-        for (let i = 1; i < postings.length; i++) assert.ok(postings[i - 1][0] < postings[i][0], `postings of ${term}`);
+        assert.ok(scale > 0, `scale of ${term}`);
+        const postings = unpackPostings(typeof packed === 'number' ? raw(`postings/${packed}.txt`).toString() : packed, scale);
+        assert.ok(postings.length > 0, `postings of ${term}`);
+        for (const [i, [doc, score, section]] of postings.entries()) {
+          assert.ok(i === 0 || postings[i - 1][0] < doc, `postings of ${term} in document order`);
+          assert.ok(doc < meta.documents && score > 0 && section < docs[doc].sections.length, `posting of ${term}`);
+        }
         terms[term] = postings;
       }
     }
     for (const term of new Set(Object.values(vocab))) assert.ok(terms[term], `no postings for ${term}`);
     const missing = new Set();
-    for (let doc = 0; doc < meta.documents; doc++) {
-      const texts = read(`text/${doc}.json`).flatMap(s => [s.heading, s.text]);
-      texts.push(read(`documents/${Math.floor(doc / 64)}.json`)[doc % 64].title);
+    for (const doc of docs) {
+      const texts = doc.sections.flatMap(s => [s.heading, s.text]);
+      texts.push(doc.title);
       for (const w of folded(texts.join('\n')))
         if (!Object.hasOwn(vocab, w) && Buffer.byteLength(w) <= MAX_WORD_BYTES) missing.add(w);
     }
     assert.deepEqual([...missing], [], 'words the page finds in the text but the vocabulary lacks');
+    const facets = read('facets.json');
+    for (const f of meta.facets) {
+      assert.equal(facets[f.name].length, f.values.length, `values of facet ${f.name}`);
+      for (const list of facets[f.name].map(unpackDocuments))
+        assert.ok(list.length > 0 && list.every((d, i) => d < meta.documents && (i === 0 || list[i - 1] < d)), f.name);
+    }
   });
 }
