@@ -731,14 +731,17 @@ static void phrase_terms(index_builder *ix, const char *text, buf *out)
 
 enum { MAX_FORMS = 64 };
 
-/* A glossary term's forms: its title, abbreviation and synonyms. */
-static size_t term_forms(const glossary *g, const page *p, const char *forms[MAX_FORMS])
+/* A glossary term's forms: its title, abbreviation (when *has_abbreviation)
+ * and synonyms. */
+static size_t term_forms(const glossary *g, const page *p, const char *forms[MAX_FORMS],
+                         bool *has_abbreviation)
 {
     size_t n = 0;
     forms[n++] = p->title;
     const value *abbr =
         g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
-    if (abbr && abbr->kind == VALUE_STRING)
+    *has_abbreviation = abbr && abbr->kind == VALUE_STRING;
+    if (*has_abbreviation)
         forms[n++] = abbr->as.string.text;
     const value *syn = value_map_get_str(p->front_matter, "synonyms");
     for (size_t k = 0; syn && syn->kind == VALUE_LIST && k < syn->as.list.count && n < MAX_FORMS; k++)
@@ -747,9 +750,11 @@ static size_t term_forms(const glossary *g, const page *p, const char *forms[MAX
     return n;
 }
 
-/* Synonyms from the glossary: every form of a term (title, abbreviation,
- * synonyms) stands for each of its other forms. Keys are folded phrases,
- * values lists of alternatives, each the terms of one other form. */
+/* Synonyms from the glossary: the abbreviation and each synonym of a term
+ * stand for its title, and the title for the abbreviation. (Not every form
+ * for every other: a long synonym such as "speciale school voor
+ * basisonderwijs" would mark every "voor" in the results of "SBO".) Keys are
+ * folded phrases, values lists of alternatives, each the terms of a form. */
 static void write_synonyms(index_builder *ix, buf *out)
 {
     const glossary *g = &ix->site->config.glossary;
@@ -762,34 +767,34 @@ static void write_synonyms(index_builder *ix, buf *out)
         if (p->collection != g->terms || p->source_path == NULL)
             continue;
         const char *forms[MAX_FORMS];
-        size_t n = term_forms(g, p, forms);
+        bool has_abbreviation;
+        size_t n = term_forms(g, p, forms, &has_abbreviation);
         for (size_t a = 0; a < n; a++) {
             buf_clear(&key);
             folded_phrase(ix, forms[a], &key);
-            if (key.len == 0)
+            if (key.len == 0 || (a == 0 && !has_abbreviation))
                 continue;
-            for (size_t b = 0; b < n; b++) {
-                buf_clear(&other);
-                folded_phrase(ix, forms[b], &other);
-                if (other.len == 0 || strcmp(other.data, key.data) == 0)
-                    continue;
-                buf *alternatives = strmap_get(&map, key.data);
-                if (alternatives == NULL) {
-                    alternatives = arena_alloc(&ix->arena, sizeof *alternatives);
-                    *alternatives = (buf)BUF_INIT;
-                    const char *stored = arena_strndup(&ix->arena, key.data, key.len);
-                    strmap_put(&map, stored, alternatives);
-                    keys = realloc(keys, (key_count + 1) * sizeof *keys);
-                    if (keys == NULL)
-                        abort();
-                    keys[key_count++] = stored;
-                }
-                buf_clear(&alternative);
-                phrase_terms(ix, forms[b], &alternative);
-                if (strstr(alternatives->data, alternative.data) == NULL)
-                    buf_printf(alternatives, "%s%s", alternatives->len ? "," : "",
-                               alternative.data);
+            size_t b = a == 0 ? 1 : 0; /* the other form: title or abbreviation */
+            buf_clear(&other);
+            folded_phrase(ix, forms[b], &other);
+            if (other.len == 0 || strcmp(other.data, key.data) == 0)
+                continue;
+            buf *alternatives = strmap_get(&map, key.data);
+            if (alternatives == NULL) {
+                alternatives = arena_alloc(&ix->arena, sizeof *alternatives);
+                *alternatives = (buf)BUF_INIT;
+                const char *stored = arena_strndup(&ix->arena, key.data, key.len);
+                strmap_put(&map, stored, alternatives);
+                keys = realloc(keys, (key_count + 1) * sizeof *keys);
+                if (keys == NULL)
+                    abort();
+                keys[key_count++] = stored;
             }
+            buf_clear(&alternative);
+            phrase_terms(ix, forms[b], &alternative);
+            if (strstr(alternatives->data, alternative.data) == NULL)
+                buf_printf(alternatives, "%s%s", alternatives->len ? "," : "",
+                           alternative.data);
         }
     }
     if (key_count > 0)

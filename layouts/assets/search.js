@@ -5,6 +5,7 @@
 import {
   createSearch, facetCounts, filterResults, makeSnippet, pickSection, safeUrl, PAGE_SIZE,
 } from './search-core.js';
+import { focusOnSearchKey } from './search-key.js';
 
 const DEBOUNCE_MS = 120; // wait this long after a key before searching
 
@@ -26,12 +27,6 @@ function el(tag, props = {}, ...children) {
 // Snippet parts as nodes: text, and <mark> elements around matched words.
 function marked(parts) {
   return parts.map(p => (p.mark ? el('mark', {}, p.text) : p.text));
-}
-
-function isEditable(node) {
-  if (!(node instanceof HTMLElement)) return false;
-  if (node.isContentEditable || node.tagName === 'TEXTAREA' || node.tagName === 'SELECT') return true;
-  return node.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(node.type);
 }
 
 function start(form) {
@@ -167,14 +162,6 @@ function start(form) {
 
   function onKey(event) {
     const target = event.target;
-    const slash = event.key === '/' && !event.ctrlKey && !event.metaKey && !event.altKey && !isEditable(target);
-    const ctrlK = (event.key === 'k' || event.key === 'K') && (event.ctrlKey || event.metaKey) && !event.altKey;
-    if (slash || ctrlK) {
-      event.preventDefault();
-      input.focus();
-      input.select();
-      return;
-    }
     const links = [...list.querySelectorAll('.search-result-title a')];
     const at = links.indexOf(target);
     if (target !== input && at < 0) return;
@@ -202,6 +189,7 @@ function start(form) {
   });
   more.addEventListener('click', () => showMore(run, true));
   document.addEventListener('keydown', onKey);
+  focusOnSearchKey(input);
 
   const initial = new URLSearchParams(location.search).get('q');
   if (initial) input.value = initial;
