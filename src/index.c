@@ -13,11 +13,16 @@
 #include "strmap.h"
 #include "words.h"
 
-/* Field weights of BM25F: a word in the title counts five times, in a heading
- * twice. */
-enum { WEIGHT_TITLE = 5, WEIGHT_HEADING = 2, WEIGHT_BODY = 1 };
+/* BM25F: each field's count is normalized by that field's length before the
+ * weighted counts are added up, so a title match is not worth less on a long
+ * page. A word in the title counts five times, in a heading twice. Titles
+ * vary little in length, so their length counts little; bodies range from a
+ * two-line glossary term to a long practice example, and the usual b of 0.75
+ * would put every short page that mentions a word above the article about it. */
+enum field_kind { FIELD_TITLE, FIELD_HEADING, FIELD_BODY, FIELD_KINDS };
+static const double FIELD_WEIGHT[FIELD_KINDS] = {5, 2, 1};
+static const double FIELD_B[FIELD_KINDS] = {0.2, 0.5, 0.5};
 #define BM25_K1 1.2
-#define BM25_B 0.75
 
 /* A score is stored as a multiple of its term's largest score / 31, so that
  * it takes one packed digit; 3% steps do not change a ranking anyone sees. */
@@ -30,7 +35,7 @@ enum { DOCUMENT_GZIP_LEVEL = 1 };
 
 typedef struct posting {
     uint32_t doc;
-    float tf;               /* field-weighted count */
+    float tf[FIELD_KINDS];  /* uses in each field */
     uint32_t best_section;  /* the section with the most uses */
     uint32_t best_count;
     uint32_t section;       /* the section being counted now */
@@ -53,7 +58,7 @@ typedef struct facet_list {
 } facet_list;
 
 typedef struct doc_entry {
-    double length; /* field-weighted words */
+    double length[FIELD_KINDS]; /* words in each field */
 } doc_entry;
 
 struct index_builder {
@@ -75,7 +80,7 @@ struct index_builder {
     facet_list *facets;
     size_t facet_count;
     buf fold;              /* scratch */
-    double average_length; /* of the documents, for BM25 */
+    double average_length[FIELD_KINDS]; /* of the documents, for BM25F */
 };
 
 /* ---------- JSON ---------- */
@@ -265,7 +270,7 @@ typedef struct adding {
     index_builder *ix;
     uint32_t doc;
     uint32_t section;
-    int weight;
+    enum field_kind field;
 } adding;
 
 /* One word of the current document: fold, stem, count. */
@@ -311,7 +316,7 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
         p = &t->postings[t->count++];
         *p = (posting){.doc = ad->doc, .section = ad->section};
     }
-    p->tf += (float)ad->weight;
+    p->tf[ad->field] += 1;
     if (p->section != ad->section) {
         p->section = ad->section;
         p->section_count = 0;
@@ -320,13 +325,14 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
         p->best_count = p->section_count;
         p->best_section = p->section;
     }
-    ix->docs[ad->doc].length += ad->weight;
+    ix->docs[ad->doc].length[ad->field] += 1;
 }
 
-static void add_text(adding *ad, const char *text, size_t len, uint32_t section, int weight)
+static void add_text(adding *ad, const char *text, size_t len, uint32_t section,
+                     enum field_kind kind)
 {
     ad->section = section;
-    ad->weight = weight;
+    ad->field = kind;
     words_split(text, len, add_word, ad);
 }
 
@@ -521,8 +527,8 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
             }
         }
     }
-    adding ad = {ix, doc, 0, WEIGHT_TITLE};
-    add_text(&ad, p->title, strlen(p->title), 0, WEIGHT_TITLE);
+    adding ad = {ix, doc, 0, FIELD_TITLE};
+    add_text(&ad, p->title, strlen(p->title), 0, FIELD_TITLE);
     buf json = BUF_INIT;
     buf_append_str(&json, "{\"url\":");
     json_cstring(&json, url);
@@ -533,8 +539,8 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
         squeeze(&sections[i].heading);
         squeeze(&sections[i].text);
         add_text(&ad, sections[i].heading.data, sections[i].heading.len, (uint32_t)i,
-                 WEIGHT_HEADING);
-        add_text(&ad, sections[i].text.data, sections[i].text.len, (uint32_t)i, WEIGHT_BODY);
+                 FIELD_HEADING);
+        add_text(&ad, sections[i].text.data, sections[i].text.len, (uint32_t)i, FIELD_BODY);
         buf_append_str(&json, i ? ",\n{\"anchor\":" : "{\"anchor\":");
         json_string(&json, sections[i].anchor.data, sections[i].anchor.len);
         buf_append_str(&json, ",\"heading\":");
@@ -622,12 +628,15 @@ static void write_stem(index_builder *ix, buf *out, const char *word)
     json_cstring(out, t->stem);
 }
 
-/* BM25 over field-weighted counts. */
+/* BM25F: the fields' length-normalized, weighted counts, saturated once. */
 static double posting_score(const index_builder *ix, const posting *p, double idf)
 {
-    double dl = ix->docs[p->doc].length, tf = p->tf;
-    return idf * tf * (BM25_K1 + 1) /
-           (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / ix->average_length));
+    double tf = 0;
+    for (int f = 0; f < FIELD_KINDS; f++) {
+        double relative = ix->docs[p->doc].length[f] / ix->average_length[f];
+        tf += FIELD_WEIGHT[f] * p->tf[f] / (1 - FIELD_B[f] + FIELD_B[f] * relative);
+    }
+    return idf * tf * (BM25_K1 + 1) / (tf + BM25_K1);
 }
 
 /* [scale, postings]: the postings packed (gap, score steps, section), in
@@ -815,6 +824,120 @@ static void write_synonyms(index_builder *ix, buf *out)
     strmap_free(&map);
 }
 
+/* ---------- compound words ---------- */
+
+/* Dutch writes compounds as one word: "subsidieregeling", "doelgroeparrangement",
+ * "samenwerkingsverband". A compound whose two parts are both words of the
+ * content (the first part possibly with a linking s) also counts, at half
+ * weight, as a use of each part, so "subsidie" finds the pages about the
+ * subsidieregeling. Parts are at least this long, which keeps "onder" +
+ * "wijs" from splitting onderwijs. */
+enum { COMPOUND_MIN_HEAD = 4, COMPOUND_MIN_TAIL = 5 };
+#define COMPOUND_PART_WEIGHT 0.5f
+
+/* A compound's postings as they were before any merging, so that a part
+ * that is itself a compound passes on only its own uses. */
+typedef struct compound_pair {
+    term *part;
+    const posting *postings;
+    size_t count;
+} compound_pair;
+
+/* Adds the postings of a compound's term to a part's term, scaled. */
+static void merge_postings(term *part, const compound_pair *compound)
+{
+    posting *merged = malloc((part->count + compound->count) * sizeof *merged);
+    if (merged == NULL)
+        abort();
+    size_t n = 0, i = 0, k = 0;
+    while (i < part->count || k < compound->count) {
+        if (k == compound->count || (i < part->count && part->postings[i].doc < compound->postings[k].doc)) {
+            merged[n++] = part->postings[i++];
+            continue;
+        }
+        const posting *c = &compound->postings[k++];
+        posting *m = &merged[n];
+        if (i < part->count && part->postings[i].doc == c->doc) {
+            *m = part->postings[i++];
+        } else {
+            *m = (posting){.doc = c->doc, .best_section = c->best_section};
+        }
+        for (int f = 0; f < FIELD_KINDS; f++)
+            m->tf[f] += COMPOUND_PART_WEIGHT * c->tf[f];
+        n++;
+    }
+    free(part->postings);
+    part->postings = merged;
+    part->count = part->cap = n;
+}
+
+/* The term of a part of a compound, or NULL when the part is no word. */
+static term *part_term(index_builder *ix, const char *word, size_t len)
+{
+    buf *part = &ix->fold;
+    buf_clear(part);
+    buf_append(part, word, len);
+    return strmap_get(&ix->vocabulary, part->data);
+}
+
+static void split_compounds(index_builder *ix)
+{
+    strmap done = STRMAP_INIT;      /* "compound-term part-term": found already */
+    strmap snapshots = STRMAP_INIT; /* compound term -> its postings, copied */
+    compound_pair *pairs = NULL;
+    size_t pair_count = 0, pair_cap = 0;
+    buf pair = BUF_INIT;
+    size_t word_count;
+    const char **words_list = sorted_keys(&ix->vocabulary, &word_count);
+    for (size_t w = 0; w < word_count; w++) {
+        const char *word = words_list[w];
+        size_t len = strlen(word);
+        const term *whole = strmap_get(&ix->vocabulary, word);
+        for (size_t cut = COMPOUND_MIN_HEAD; cut + COMPOUND_MIN_TAIL <= len; cut++) {
+            if (((unsigned char)word[cut] & 0xC0) == 0x80)
+                continue; /* inside a UTF-8 character */
+            term *tail = part_term(ix, word + cut, len - cut);
+            if (tail == NULL)
+                continue;
+            term *head = part_term(ix, word, cut);
+            if (head == NULL && word[cut - 1] == 's' && cut - 1 >= COMPOUND_MIN_HEAD)
+                head = part_term(ix, word, cut - 1);
+            if (head == NULL)
+                continue;
+            term *parts[2] = {head, tail};
+            for (int k = 0; k < 2; k++) {
+                if (parts[k] == whole)
+                    continue;
+                buf_clear(&pair);
+                buf_printf(&pair, "%s %s", whole->stem, parts[k]->stem);
+                if (strmap_get(&done, pair.data) != NULL)
+                    continue;
+                strmap_put(&done, arena_strndup(&ix->arena, pair.data, pair.len), parts[k]);
+                posting *copy = strmap_get(&snapshots, whole->stem);
+                if (copy == NULL) {
+                    copy = arena_alloc(&ix->arena, whole->count * sizeof *copy);
+                    memcpy(copy, whole->postings, whole->count * sizeof *copy);
+                    strmap_put(&snapshots, whole->stem, copy);
+                }
+                if (pair_count == pair_cap) {
+                    pair_cap = pair_cap ? pair_cap * 2 : 64;
+                    pairs = realloc(pairs, pair_cap * sizeof *pairs);
+                    if (pairs == NULL)
+                        abort();
+                }
+                pairs[pair_count++] = (compound_pair){parts[k], copy, whole->count};
+            }
+        }
+    }
+    for (size_t i = 0; i < pair_count; i++)
+        merge_postings(pairs[i].part, &pairs[i]);
+    free(pairs);
+    free(words_list);
+    buf_free(&pair);
+    strmap_free(&done);
+    strmap_free(&snapshots);
+}
+
 /* ---------- the files ---------- */
 
 static void write_file(index_builder *ix, const char *path, const buf *content)
@@ -828,10 +951,17 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
     ix->pub = pub;
     ix->diags = diags;
     ix->status = 0;
-    double total = 0;
-    for (size_t i = 0; i < ix->doc_count; i++)
-        total += ix->docs[i].length;
-    ix->average_length = ix->doc_count && total > 0 ? total / (double)ix->doc_count : 1;
+    split_compounds(ix);
+    /* Averages over the documents that have the field: where few pages have
+     * headings, a page's one heading is not "many times the average". */
+    for (int f = 0; f < FIELD_KINDS; f++) {
+        double total = 0, having = 0;
+        for (size_t i = 0; i < ix->doc_count; i++) {
+            total += ix->docs[i].length[f];
+            having += ix->docs[i].length[f] > 0;
+        }
+        ix->average_length[f] = having > 0 ? total / having : 1;
+    }
 
     size_t count;
     const char **keys = sorted_keys(&ix->vocabulary, &count);

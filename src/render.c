@@ -325,7 +325,9 @@ static int render_page(renderer *r, const page *p, buf *out)
                         r->diags) < 0)
         return -1;
     value *page_value = page_summary_value(a, r->site, p);
-    if (p->source_path != NULL &&
+    /* "search: false" keeps a page out of the index (the search page itself). */
+    const value *searchable = value_map_get_str(p->front_matter, "search");
+    if (p->source_path != NULL && (searchable == NULL || value_truthy(searchable)) &&
         index_add_page(r->index, p, value_map_get_str(page_value, "url")->as.string.text,
                        md.html.data, md.html.len, r->pub, r->diags) < 0)
         return -1;

@@ -140,6 +140,12 @@ int schema_check(arena *a, const collection *c, const char *file, uint32_t first
             bool is_universal = false;
             for (const char *const *u = universal; *u; u++)
                 is_universal |= strcmp(*u, e->key) == 0;
+            if (is_universal && strcmp(e->key, "search") == 0 && e->value->kind != VALUE_BOOL) {
+                diag_add(diags, DIAG_ERROR, file, e->value->pos.line, e->value->pos.col,
+                         "'search' is true or false (false keeps the page out of the search "
+                         "index)");
+                k.failed = true;
+            }
             if (is_universal)
                 continue;
             suggestion hint = suggest_begin(e->key);

@@ -14,7 +14,7 @@
 #include "value.h"
 
 /* Names every page may set besides its collection's fields. */
-#define SCHEMA_UNIVERSAL_FIELDS {"layout", NULL}
+#define SCHEMA_UNIVERSAL_FIELDS {"layout", "search", NULL}
 
 /* Checks map (the page's front matter) against c's fields and adds the
  * defaults of absent optional fields to it. A collection without fields

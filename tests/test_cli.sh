@@ -191,6 +191,19 @@ run "$handbook" check --repo "$tmp/page-layout"
 expect_error "an unknown layout in front matter is an error at the page" \
     "content/x.md:3:9: error: layout 'comprae' does not exist; add layouts/comprae.mustache"
 
+printf -- '---\ntitle: X\nsearch: nee\n---\n' >"$tmp/page-layout/content/x.md"
+run "$handbook" check --repo "$tmp/page-layout"
+expect_error "search: in front matter must be true or false" \
+    "content/x.md:3:9: error: 'search' is true or false (false keeps the page out of the search index)"
+printf -- '---\ntitle: Verborgen pagina\nsearch: false\n---\nNiet te vinden.\n' >"$tmp/page-layout/content/x.md"
+printf -- '---\ntitle: Zichtbare pagina\nsearch: true\n---\nWel te vinden.\n' >"$tmp/page-layout/content/y.md"
+run "$handbook" build --repo "$tmp/page-layout" -o "$tmp/page-layout-site"
+if [ "$status" -eq 0 ] && [ -f "$tmp/page-layout-site/x/index.html" ] &&
+    ! zcat "$tmp/page-layout-site/zoekindex/docs/"*.json.gz | grep -q "Verborgen pagina" &&
+    zcat "$tmp/page-layout-site/zoekindex/docs/"*.json.gz | grep -q "Zichtbare pagina"; then
+    ok "a page with search: false is published but left out of the search index"
+else not_ok "a page with search: false is published but left out of the search index" "$(cat "$tmp/err")"; fi
+
 fixture setting
 sed -i 's/^    folder: practices$/    foldr: practices/' "$tmp/setting/handbook.yaml"
 run "$handbook" check --repo "$tmp/setting"

@@ -66,6 +66,11 @@ static const struct {
     {"secties", "Secties", "zuid-limburg",
      "Inleiding met kraanvogel, gewoon.\n\n## Eerste deel\n\nDe kraanvogel vliegt en de "
      "kraanvogel landt.\n\n## Tweede deel\n\nLater nog kraanvogel.\n"},
+    /* Compounds: both parts are words elsewhere, "samenwerking" with a linking s. */
+    {"samenstelling", "Samenstelling", "parkstad",
+     "De subsidieregeling, het samenwerkingsverband en het onderwijs, gewoon.\n"},
+    {"delen", "Delen", "zuid-limburg",
+     "De subsidie, de regeling, samenwerking en het verband. Wijs, gewoon.\n"},
     /* The title is YAML: a raw U+2028 there would be a line break. */
     {"onveilig", "Veilig </script><script> en \\u2028 regel", "parkstad",
      "Code `</script>` en \u2028 scheiding, gewoon.\n"},
@@ -421,6 +426,20 @@ static void stems_words(void)
 }
 
 /* Title x5, heading x2, body x1, in pages of equal length. */
+static void splits_compounds(void)
+{
+    long compound = doc_of("samenstelling"), parts = doc_of("delen");
+    const char *found[] = {"subsidie", "regeling", "samenwerking", "verband"};
+    for (size_t i = 0; i < sizeof found / sizeof *found; i++) {
+        double in_compound = score_of(found[i], compound, NULL);
+        CHECK(in_compound > 0);
+        CHECK(in_compound < score_of(found[i], parts, NULL)); /* half weight */
+    }
+    /* A part shorter than five letters at the end is no part: onder + wijs. */
+    CHECK(score_of("wijs", compound, NULL) < 0);
+    CHECK(score_of("wijs", parts, NULL) > 0);
+}
+
 static void weighs_fields(void)
 {
     long in_title = -1, in_heading = -1, in_body = -1;
@@ -676,6 +695,7 @@ int main(void)
     RUN(builds_the_site);
     RUN(folds_words);
     RUN(stems_words);
+    RUN(splits_compounds);
     RUN(weighs_fields);
     RUN(ranks_rare_words_higher);
     RUN(points_at_sections);

@@ -35,6 +35,7 @@ function fixtureSearch(dir = fixture) {
 }
 
 const docsOf = r => r.results.map(x => x.doc);
+const triples = p => Array.from(p.docs, (doc, i) => [doc, p.scores[i], p.sections[i]]);
 const words = text => splitWords(text).map(w => w.word);
 const folded = text => splitWords(text).map(w => fold(w.word));
 
@@ -86,8 +87,9 @@ test('prefix expansion against a small vocabulary', () => {
   const unit = planWord('arrangement', true, vocab, {});
   assert.deepEqual(unit.alts, [[{ term: 'arrangement', weight: 1 }]]); // the exact word outweighs its expansion
   const typed = planWord('arrange', true, vocab, {});
-  // Shorter words first: arrangeren before arrangement.
-  assert.deepEqual(typed.alts, [[{ term: 'arrangeer', weight: PREFIX_WEIGHT }], [{ term: 'arrangement', weight: PREFIX_WEIGHT }]]);
+  // Shorter words first, and the more a completion adds, the less it counts.
+  assert.deepEqual(typed.alts, [[{ term: 'arrangeer', weight: PREFIX_WEIGHT * (7 / 10) ** 2 }],
+    [{ term: 'arrangement', weight: PREFIX_WEIGHT * (7 / 11) ** 2 }]]);
   assert.deepEqual([...typed.words].sort(), ['arrange', 'arrangement', 'arrangementen', 'arrangeren']);
   assert.deepEqual(planWord('arrange', false, vocab, {}).alts, []); // a whole word that is not there
   assert.deepEqual(planWord('a', true, { a: 'a' }, {}).alts, [[{ term: 'a', weight: 1 }]]);
@@ -108,8 +110,9 @@ test('packed numbers, document lists and postings', async () => {
   assert.deepEqual(unpackDocuments('1203'), [0, 2, 3, 4, 5]); // gap 1, gap 2, then a run of 3
   assert.deepEqual(unpackDocuments('05'), [0, 1, 2, 3, 4]);
   assert.deepEqual(unpackDocuments(''), []);
-  assert.deepEqual(unpackPostings('1V02A1', 0.5), [[0, 15.5, 0], [2, 5, 1]]);
-  assert.deepEqual(unpackPostings('1V', 1), []); // a cut-off posting is left out
+  assert.deepEqual(triples(unpackPostings('1V02A1', 0.5)), [[0, 15.5, 0], [2, 5, 1]]);
+  assert.deepEqual(triples(unpackPostings('1V', 1)), []); // a cut-off posting is left out
+  assert.deepEqual(triples(unpackPostings('1V0!2A1', 1)), [[0, 31, 0]]); // a bad character ends the list
   assert.equal(await decodeFile('x.txt', Buffer.from(' 12\n')), '12');
   assert.deepEqual(await decodeFile('x.json.gz', gzipSync('{"a":1}')), { a: 1 });
   assert.deepEqual(await decodeFile('x.json.gz', Buffer.from('{"a":1}')), { a: 1 }); // a server unzipped it already
@@ -197,9 +200,13 @@ test('the fixture: highlighting and the section a result links to', async () => 
   // Every word of a matched term is marked: arrangement for arrangementen.
   const s = await search.search('arrangementen ');
   const m = await search.matcher(s.plan);
-  assert.ok(m('arrangementen') && m('arrangement') && !m('doelgroeparrangement'));
+  assert.ok(m('arrangementen') && m('arrangement') && !m('arrangeren'));
   assert.ok(matcher(s.plan, () => undefined)('arrangementen'));
   assert.ok(!matcher(s.plan, () => undefined)('arrangement'));
+  // A compound is marked for its parts, as the index counts it for them.
+  assert.ok(m('doelgroeparrangement'));
+  const part = matcher(planQuery(['subsidie'], false, () => ({ subsidie: 'subsidie' }), {}), () => undefined);
+  assert.ok(part('subsidieregeling') && part('rijkssubsidie') && !part('subsid') && !part('regeling'));
 });
 
 test('strange content survives as text: </script>, U+2028, control characters', async () => {
@@ -306,7 +313,7 @@ for (const dir of indexes) {
       for (const [term, [scale, packed]] of Object.entries(read(`terms/${file}`))) {
         assert.equal(`${shardOf(term)}.json`, file, `term ${term}`);
         assert.ok(scale > 0, `scale of ${term}`);
-        const postings = unpackPostings(typeof packed === 'number' ? raw(`postings/${packed}.txt`).toString() : packed, scale);
+        const postings = triples(unpackPostings(typeof packed === 'number' ? raw(`postings/${packed}.txt`).toString() : packed, scale));
         assert.ok(postings.length > 0, `postings of ${term}`);
         for (const [i, [doc, score, section]] of postings.entries()) {
           assert.ok(i === 0 || postings[i - 1][0] < doc, `postings of ${term} in document order`);
