@@ -6,10 +6,11 @@
 export const INDEX_FORMAT = 2; // meta.json's version; INDEX_FORMAT in src/index.h
 export const PAGE_SIZE = 10; // results shown at once, and per "Meer resultaten"
 export const MAX_PREFIX_TERMS = 16; // a short prefix expands to its shortest words only
-export const PREFIX_WEIGHT = 0.5; // a word the typed prefix expands to counts half
+export const PREFIX_WEIGHT = 0.5; // a completion of the typed prefix counts at most half
 export const SYNONYM_WEIGHT = 0.6; // a glossary synonym counts a little more
 export const SNIPPET_WORDS = 25; // words in a snippet
 export const MAX_QUERY_WORDS = 12; // more words would only fetch more shards
+export const COMPOUND_MIN_PART = 4; // COMPOUND_MIN_HEAD in src/index.c
 
 // A word as the generator's words_split sees it: letters, digits and
 // combining marks, an apostrophe (' or ’) between them dropped and joined.
@@ -60,21 +61,29 @@ export function shardOf(word) {
 // Packed numbers (see pack_number in src/index.c): base-64 digits of five
 // bits, most significant first; a digit with 32 added is not a number's last.
 const PACK_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
-const DIGIT_VALUE = new Map([...PACK_DIGITS].map((c, i) => [c, i]));
+const DIGIT_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < PACK_DIGITS.length; i++) DIGIT_VALUE[PACK_DIGITS.charCodeAt(i)] = i;
+
+// Calls take(n) for each number of a packed string; an unknown character ends it.
+function eachNumber(packed, take) {
+  const text = String(packed);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? DIGIT_VALUE[c] : -1;
+    if (v < 0) return;
+    n = n * 32 + (v & 31);
+    if (v < 32) {
+      take(n);
+      n = 0;
+    }
+  }
+}
 
 /** The numbers in a packed string; an unknown character ends it. */
 export function unpackNumbers(packed) {
   const out = [];
-  let n = 0;
-  for (const c of String(packed)) {
-    const v = DIGIT_VALUE.get(c);
-    if (v === undefined) break;
-    n = n * 32 + (v & 31);
-    if (v < 32) {
-      out.push(n);
-      n = 0;
-    }
-  }
+  eachNumber(packed, n => out.push(n));
   return out;
 }
 
@@ -91,17 +100,22 @@ export function unpackDocuments(packed) {
   return docs;
 }
 
-/** Packed postings (gap, score in steps of scale, section) as
- *  [[doc, score, section], ...]. */
+/** Packed postings (gap, score in steps of scale, section) as columns
+ *  {docs, scores, sections}; a cut-off posting is left out. */
 export function unpackPostings(packed, scale) {
-  const numbers = unpackNumbers(packed);
-  const out = [];
-  let doc = -1;
-  for (let i = 0; i + 2 < numbers.length; i += 3) {
-    doc += numbers[i];
-    out.push([doc, numbers[i + 1] * scale, numbers[i + 2]]);
-  }
-  return out;
+  const size = String(packed).length; // at least one character a number
+  const docs = new Int32Array(size), scores = new Float64Array(size), sections = new Int32Array(size);
+  let count = 0, field = 0, doc = -1;
+  eachNumber(packed, n => {
+    if (field === 0) doc += n;
+    else if (field === 1) scores[count] = n * scale;
+    else {
+      docs[count] = doc;
+      sections[count++] = n;
+    }
+    field = (field + 1) % 3;
+  });
+  return { docs: docs.subarray(0, count), scores: scores.subarray(0, count), sections: sections.subarray(0, count) };
 }
 
 // A synonym value is a list of alternatives, each the terms of one other
@@ -130,7 +144,10 @@ export function planWord(word, isPrefix, vocab, synonyms) {
     for (const [w, term] of longer) {
       if (!terms.has(term) && terms.size >= MAX_PREFIX_TERMS) continue;
       words.add(w);
-      if (!terms.has(term)) terms.set(term, PREFIX_WEIGHT);
+      // The more the completion adds, the less it counts: "jeugdhulp" is
+      // about jeugdhulp before it is about jeugdhulpaanbieders.
+      const weight = PREFIX_WEIGHT * (word.length / w.length) ** 2;
+      if (!terms.has(term) || terms.get(term) < weight) terms.set(term, weight);
     }
   }
   const alts = [...terms].map(([term, weight]) => [{ term, weight }]);
@@ -170,65 +187,109 @@ export function planTerms(plan) {
   return out;
 }
 
-// Matches are Maps doc -> {score, section, best}: best is the largest single
-// weighted posting, whose section the result links to.
-function postingsMap(postings, weight) {
-  const map = new Map();
-  if (!Array.isArray(postings)) return map;
-  for (const p of postings) {
-    if (!Array.isArray(p) || !Number.isInteger(p[0]) || !Number.isFinite(p[1])) continue;
-    const score = p[1] * weight;
-    map.set(p[0], { score, section: Number.isInteger(p[2]) ? p[2] : 0, best: score });
-  }
-  return map;
+// Matches are columns sorted by document: docs, scores, sections and best
+// (the largest single weighted posting, whose section the result links to).
+// Typed arrays rather than a Map per posting: a common word has a posting in
+// nearly every one of 10,000 documents.
+function emptyMatches(size) {
+  return { docs: new Int32Array(size), scores: new Float64Array(size), sections: new Int32Array(size),
+    best: new Float64Array(size), length: 0 };
 }
 
-/** Documents in every map, their scores added up. */
-export function intersect(maps) {
-  if (maps.length === 0) return new Map();
-  const [smallest, ...rest] = [...maps].sort((a, b) => a.size - b.size);
-  const out = new Map();
-  for (const [doc, first] of smallest) {
-    const all = [first];
-    for (const m of rest) {
-      const e = m.get(doc);
-      if (e === undefined) break;
-      all.push(e);
+// Postings as unpackPostings gives them, or as [[doc, score, section], ...].
+function postingMatches(postings, weight) {
+  if (postings && postings.docs instanceof Int32Array) {
+    const m = emptyMatches(postings.docs.length);
+    m.docs.set(postings.docs);
+    m.sections.set(postings.sections);
+    for (let i = 0; i < postings.docs.length; i++) m.scores[i] = m.best[i] = postings.scores[i] * weight;
+    m.length = postings.docs.length;
+    return m;
+  }
+  const list = Array.isArray(postings)
+    ? postings.filter(p => Array.isArray(p) && Number.isInteger(p[0]) && Number.isFinite(p[1])) : [];
+  const m = emptyMatches(list.length);
+  for (const p of list) {
+    const i = m.length++;
+    m.docs[i] = p[0];
+    m.scores[i] = m.best[i] = p[1] * weight;
+    m.sections[i] = Number.isInteger(p[2]) ? p[2] : 0;
+  }
+  return m;
+}
+
+/** Documents in every list, their scores added up; the section of the best posting. */
+export function intersect(lists) {
+  if (lists.length === 0) return emptyMatches(0);
+  if (lists.length === 1) return lists[0];
+  const [smallest, ...rest] = [...lists].sort((a, b) => a.length - b.length);
+  const out = emptyMatches(smallest.length);
+  const at = rest.map(() => 0);
+  outer: for (let i = 0; i < smallest.length; i++) {
+    const doc = smallest.docs[i];
+    let score = smallest.scores[i], best = smallest.best[i], section = smallest.sections[i];
+    for (let k = 0; k < rest.length; k++) {
+      const m = rest[k];
+      let j = at[k];
+      while (j < m.length && m.docs[j] < doc) j++;
+      at[k] = j;
+      if (j === m.length || m.docs[j] !== doc) continue outer;
+      score += m.scores[j];
+      if (m.best[j] > best) {
+        best = m.best[j];
+        section = m.sections[j];
+      }
     }
-    if (all.length !== maps.length) continue;
-    const top = all.reduce((a, b) => (b.best > a.best ? b : a));
-    out.set(doc, { score: all.reduce((s, e) => s + e.score, 0), section: top.section, best: top.best });
+    const o = out.length++;
+    out.docs[o] = doc;
+    out.scores[o] = score;
+    out.best[o] = best;
+    out.sections[o] = section;
   }
   return out;
 }
 
-/** Documents in any map, with their best score. */
-export function union(maps) {
-  const out = new Map();
-  for (const m of maps)
-    for (const [doc, e] of m) {
-      const had = out.get(doc);
-      if (had === undefined || e.score > had.score) out.set(doc, e);
+/** Documents in any list, with their best score. */
+export function union(lists) {
+  const nonEmpty = lists.filter(m => m.length > 0);
+  if (nonEmpty.length === 0) return emptyMatches(0);
+  return nonEmpty.reduce((a, b) => {
+    const out = emptyMatches(a.length + b.length);
+    let i = 0, j = 0;
+    const take = (m, k) => {
+      const o = out.length++;
+      out.docs[o] = m.docs[k];
+      out.scores[o] = m.scores[k];
+      out.best[o] = m.best[k];
+      out.sections[o] = m.sections[k];
+    };
+    while (i < a.length || j < b.length) {
+      if (j === b.length || (i < a.length && a.docs[i] < b.docs[j])) take(a, i++);
+      else if (i === a.length || b.docs[j] < a.docs[i]) take(b, j++);
+      else take(a.scores[i] >= b.scores[j] ? a : b, a.scores[i] >= b.scores[j] ? i : j), i++, j++;
     }
-  return out;
+    return out;
+  });
 }
 
 function unitMatches(unit, postingsOf) {
-  const maps = unit.alts.map(alt => intersect(alt.map(({ term, weight }) => postingsMap(postingsOf(term), weight))));
-  if (unit.group) maps.push(evaluate(unit.group, postingsOf));
-  return union(maps);
+  const lists = unit.alts.map(alt => intersect(alt.map(({ term, weight }) => postingMatches(postingsOf(term), weight))));
+  if (unit.group) lists.push(evaluate(unit.group, postingsOf));
+  return union(lists);
 }
 
 /** The documents that match every unit of a plan. postingsOf(term) returns
- *  the term's postings [[doc, score, section], ...] or undefined. */
+ *  the term's postings (unpackPostings' columns, or [[doc, score, section],
+ *  ...]) or undefined. */
 export function evaluate(plan, postingsOf) {
   return intersect(plan.map(unit => unitMatches(unit, postingsOf)));
 }
 
 /** Matches ranked: [{doc, score, section}], best first, then in document order. */
 export function rank(matches) {
-  return [...matches].map(([doc, e]) => ({ doc, score: e.score, section: e.section }))
-    .sort((a, b) => b.score - a.score || a.doc - b.doc);
+  const order = Array.from({ length: matches.length }, (_, i) => i);
+  order.sort((a, b) => matches.scores[b] - matches.scores[a] || matches.docs[a] - matches.docs[b]);
+  return order.map(i => ({ doc: matches.docs[i], score: matches.scores[i], section: matches.sections[i] }));
 }
 
 function selectedDocs(facetLists, name, values) {
@@ -275,8 +336,13 @@ export function matcher(plan, termOf) {
   const words = new Set(units.flatMap(u => [...u.words]));
   const terms = planTerms(plan);
   const prefixes = units.filter(u => u.prefix).map(u => u.word);
+  // The index counts a compound for its parts (split_compounds in
+  // src/index.c): "subsidie" also marks "subsidieregeling".
+  const parts = [...new Set([...units.filter(u => !u.group).map(u => u.word), ...terms])]
+    .filter(p => p.length >= COMPOUND_MIN_PART);
   return folded => words.has(folded) || prefixes.some(p => folded.startsWith(p)) ||
-    terms.has(termOf(folded));
+    terms.has(termOf(folded)) ||
+    parts.some(p => folded.length > p.length && (folded.startsWith(p) || folded.endsWith(p)));
 }
 
 /** Of a document's sections, the one to show: the posting's section if it
@@ -408,7 +474,10 @@ export function createSearch(load) {
       const { words, prefix } = queryWords(String(query));
       if (words.length === 0) return { words, plan: [], results: [] };
       const vocabs = new Map();
-      await Promise.all([...new Set(words.map(shardOf))].map(async s => vocabs.set(s, await vocabulary(s))));
+      // A word's term nearly always starts like the word: fetch its terms
+      // shard alongside, rather than after, the vocabulary.
+      await Promise.all([...new Set(words.map(shardOf))]
+        .flatMap(s => [vocabulary(s).then(v => vocabs.set(s, v)), shard('terms', s)]));
       const synonyms = isObject(m.synonyms) ? m.synonyms : {};
       const plan = planQuery(words, prefix, w => vocabs.get(shardOf(w)), synonyms);
       await Promise.all([...planTerms(plan)].map(postings));

@@ -7,7 +7,9 @@ import {
 } from './search-core.js';
 import { focusOnSearchKey } from './search-key.js';
 
-const DEBOUNCE_MS = 120; // wait this long after a key before searching
+// The first key searches at once; keys that follow within this time wait
+// until the typing pauses, so that a fast typist does not fetch every prefix.
+const DEBOUNCE_MS = 120;
 
 const form = document.querySelector('form[data-index]');
 if (form) start(form);
@@ -54,6 +56,7 @@ function start(form) {
   const selected = new Map(); // facet name -> Set of checked value positions
 
   form.hidden = false;
+  index.meta().catch(() => {}); // small, and needed by the first search; errors show then
 
   async function search() {
     clearTimeout(timer);
@@ -179,9 +182,13 @@ function start(form) {
     }
   }
 
+  let lastKey = -Infinity;
   input.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(search, DEBOUNCE_MS);
+    const now = performance.now();
+    if (now - lastKey >= DEBOUNCE_MS) search();
+    else timer = setTimeout(search, DEBOUNCE_MS);
+    lastKey = now;
   });
   form.addEventListener('submit', event => {
     event.preventDefault();
