@@ -491,6 +491,19 @@ static void add_facets(index_builder *ix, const page *p, uint32_t doc)
     }
 }
 
+/* Whether text already has phrase, in any case, as whole words. */
+static bool contains_phrase(const buf *text, const char *phrase)
+{
+    size_t len = strlen(phrase);
+    for (const char *at = text->data; (at = strcasestr(at, phrase)) != NULL; at++) {
+        bool starts = at == text->data || at[-1] == ' ';
+        bool ends = at[len] == ' ' || at[len] == '\0';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
 int index_add_page(index_builder *ix, const page *p, const char *url, const char *html,
                    size_t html_len, publisher *pub, diag_list *diags)
 {
@@ -506,27 +519,36 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
 
     section *sections;
     size_t count = split_sections(html, html_len, &sections);
-    /* Front matter text (a summary, a school's board, a term's definition)
-     * belongs to the top of the page. */
+    /* Front matter text belongs to the top of the page, before the body as
+     * on the page: first the prose (a summary, a term's definition), then the
+     * short strings (a school's board, a term's abbreviation and synonyms),
+     * each once, so that a snippet reads like the page. */
+    buf front = BUF_INIT;
     const value *fm = p->front_matter;
-    for (size_t i = 0; i < fm->as.map.count; i++) {
-        const value_entry *e = &fm->as.map.entries[i];
-        const field *f = config_field(p->collection, e->key);
-        bool text_field = f ? (f->type == FIELD_STRING || f->type == FIELD_TEXT ||
-                               (f->type == FIELD_LIST && f->item_type == FIELD_STRING))
-                            : e->value->kind == VALUE_STRING;
-        if (!text_field || strcmp(e->key, "title") == 0 || strcmp(e->key, "layout") == 0)
-            continue;
-        const value *v = e->value;
-        size_t n = v->kind == VALUE_LIST ? v->as.list.count : 1;
-        for (size_t k = 0; k < n; k++) {
-            const value *item = v->kind == VALUE_LIST ? v->as.list.items[k] : v;
-            if (item->kind == VALUE_STRING) {
-                buf_append_char(&sections[0].text, ' ');
-                buf_append(&sections[0].text, item->as.string.text, item->as.string.len);
+    for (int prose = 1; prose >= 0; prose--) {
+        for (size_t i = 0; i < fm->as.map.count; i++) {
+            const value_entry *e = &fm->as.map.entries[i];
+            const field *f = config_field(p->collection, e->key);
+            bool text_field = f ? (f->type == FIELD_STRING || f->type == FIELD_TEXT ||
+                                   (f->type == FIELD_LIST && f->item_type == FIELD_STRING))
+                                : e->value->kind == VALUE_STRING;
+            if (!text_field || strcmp(e->key, "title") == 0 || strcmp(e->key, "layout") == 0 ||
+                (f && f->type == FIELD_TEXT) != (prose == 1))
+                continue;
+            const value *v = e->value;
+            size_t n = v->kind == VALUE_LIST ? v->as.list.count : 1;
+            for (size_t k = 0; k < n; k++) {
+                const value *item = v->kind == VALUE_LIST ? v->as.list.items[k] : v;
+                if (item->kind == VALUE_STRING && !contains_phrase(&front, item->as.string.text)) {
+                    buf_append(&front, item->as.string.text, item->as.string.len);
+                    buf_append_char(&front, ' ');
+                }
             }
         }
     }
+    buf_append(&front, sections[0].text.data, sections[0].text.len);
+    buf_free(&sections[0].text);
+    sections[0].text = front;
     adding ad = {ix, doc, 0, FIELD_TITLE};
     add_text(&ad, p->title, strlen(p->title), 0, FIELD_TITLE);
     buf json = BUF_INIT;
@@ -639,7 +661,8 @@ static double posting_score(const index_builder *ix, const posting *p, double id
     return idf * tf * (BM25_K1 + 1) / (tf + BM25_K1);
 }
 
-/* [scale, postings]: the postings packed (gap, score steps, section), in
+/* [scale, postings]: the postings packed (gap, score steps, section * 2 +
+ * title bit), in
  * line or, when long, as the number of their own file. */
 static void write_postings(index_builder *ix, buf *out, const char *stem)
 {
@@ -663,7 +686,9 @@ static void write_postings(index_builder *ix, buf *out, const char *stem)
         long steps = step > 0 ? lround(posting_score(ix, p, idf) / step) : 1;
         pack_number(packed, i ? p->doc - previous : p->doc + 1);
         pack_number(packed, (uint32_t)(steps < 1 ? 1 : steps > SCORE_STEPS ? SCORE_STEPS : steps));
-        pack_number(packed, p->best_section);
+        /* The title bit lets the page favour documents with every query word
+         * in the title. */
+        pack_number(packed, p->best_section * 2 + (p->tf[FIELD_TITLE] > 0));
         previous = p->doc;
     }
     buf_printf(out, "[%s,", scale);

@@ -270,11 +270,12 @@ typedef struct postings {
     long count;     /* postings; -1 when missing or malformed */
     long *steps;    /* by document: score in steps of the scale, 0 when absent */
     long *sections; /* by document: the section with the most uses */
+    long *titles;   /* by document: 1 when the term is in the title */
 } postings;
 
 /* Postings are triples: gap to the previous document (the first from -1),
- * score steps (1 to 31), section. */
-static long unpack_postings(const char *p, long *steps, long *sections)
+ * score steps (1 to 31), section * 2 + title bit. */
+static long unpack_postings(const char *p, long *steps, long *sections, long *titles)
 {
     long doc = -1, count = 0;
     for (long gap; (gap = unpack(&p)) >= 0; count++) {
@@ -283,7 +284,8 @@ static long unpack_postings(const char *p, long *steps, long *sections)
         if (gap < 1 || s < 1 || s > 31 || section < 0 || doc >= (long)doc_count)
             return -1;
         steps[doc] = s;
-        sections[doc] = section;
+        sections[doc] = section / 2;
+        titles[doc] = section % 2;
     }
     return *p == '\0' ? count : -1;
 }
@@ -292,7 +294,8 @@ static long unpack_postings(const char *p, long *steps, long *sections)
 static postings find_postings(const char *word)
 {
     postings ps = {
-        0, -1, 0, -1, calloc(doc_count + 1, sizeof(long)), calloc(doc_count + 1, sizeof(long))};
+        0, -1, 0, -1, calloc(doc_count + 1, sizeof(long)), calloc(doc_count + 1, sizeof(long)),
+        calloc(doc_count + 1, sizeof(long))};
     char *term = term_of(word), path[96], shard[3], *packed = NULL, *end = NULL;
     shard_of(term, shard);
     snprintf(path, sizeof path, "terms/%s.json", shard);
@@ -309,7 +312,7 @@ static postings find_postings(const char *word)
     }
     if (packed != NULL) {
         ps.length = strlen(packed);
-        ps.count = unpack_postings(packed, ps.steps, ps.sections);
+        ps.count = unpack_postings(packed, ps.steps, ps.sections, ps.titles);
     }
     free(packed), free(key), free(json), free(term);
     return ps;
@@ -319,6 +322,7 @@ static void free_postings(postings *ps)
 {
     free(ps->steps);
     free(ps->sections);
+    free(ps->titles);
 }
 
 /* The score of a word's term in a document (steps x scale), or -1; its
@@ -456,6 +460,9 @@ static void weighs_fields(void)
     /* The scale is the highest score / 31: the title's posting has 31 steps. */
     postings ps = find_postings("xylofoon");
     CHECK(ps.count == 3 && ps.file == -1);
+    /* The title bit: only the page with the word in its title has it. */
+    CHECK(ps.titles[doc_of("in-titel")] == 1);
+    CHECK(ps.titles[doc_of("in-kop")] == 0 && ps.titles[doc_of("in-tekst")] == 0);
     CHECK(ps.scale > 0 && title > 30.5 * ps.scale && title < 31.5 * ps.scale);
     free_postings(&ps);
 }

@@ -11,6 +11,7 @@ export const SYNONYM_WEIGHT = 0.6; // a glossary synonym counts a little more
 export const SNIPPET_WORDS = 25; // words in a snippet
 export const MAX_QUERY_WORDS = 12; // more words would only fetch more shards
 export const COMPOUND_MIN_PART = 4; // COMPOUND_MIN_HEAD in src/index.c
+export const ALL_IN_TITLE_BOOST = 1.5; // every query word in the title: "gemeente groningen"
 
 // A word as the generator's words_split sees it: letters, digits and
 // combining marks, an apostrophe (' or ’) between them dropped and joined.
@@ -100,22 +101,25 @@ export function unpackDocuments(packed) {
   return docs;
 }
 
-/** Packed postings (gap, score in steps of scale, section) as columns
- *  {docs, scores, sections}; a cut-off posting is left out. */
+/** Packed postings (gap, score in steps of scale, section * 2 + title bit)
+ *  as columns {docs, scores, sections, titles}; a cut-off posting is left out. */
 export function unpackPostings(packed, scale) {
   const size = String(packed).length; // at least one character a number
-  const docs = new Int32Array(size), scores = new Float64Array(size), sections = new Int32Array(size);
+  const docs = new Int32Array(size), scores = new Float64Array(size);
+  const sections = new Int32Array(size), titles = new Uint8Array(size);
   let count = 0, field = 0, doc = -1;
   eachNumber(packed, n => {
     if (field === 0) doc += n;
     else if (field === 1) scores[count] = n * scale;
     else {
       docs[count] = doc;
-      sections[count++] = n;
+      titles[count] = n & 1;
+      sections[count++] = Math.floor(n / 2);
     }
     field = (field + 1) % 3;
   });
-  return { docs: docs.subarray(0, count), scores: scores.subarray(0, count), sections: sections.subarray(0, count) };
+  const cut = a => a.subarray(0, count);
+  return { docs: cut(docs), scores: cut(scores), sections: cut(sections), titles: cut(titles) };
 }
 
 // A synonym value is a list of alternatives, each the terms of one other
@@ -187,13 +191,14 @@ export function planTerms(plan) {
   return out;
 }
 
-// Matches are columns sorted by document: docs, scores, sections and best
-// (the largest single weighted posting, whose section the result links to).
+// Matches are columns sorted by document: docs, scores, sections, best (the
+// largest single weighted posting, whose section the result links to) and
+// titles (1 when the words matched so far are all in the title).
 // Typed arrays rather than a Map per posting: a common word has a posting in
 // nearly every one of 10,000 documents.
 function emptyMatches(size) {
   return { docs: new Int32Array(size), scores: new Float64Array(size), sections: new Int32Array(size),
-    best: new Float64Array(size), length: 0 };
+    best: new Float64Array(size), titles: new Uint8Array(size), length: 0 };
 }
 
 // Postings as unpackPostings gives them, or as [[doc, score, section], ...].
@@ -202,6 +207,7 @@ function postingMatches(postings, weight) {
     const m = emptyMatches(postings.docs.length);
     m.docs.set(postings.docs);
     m.sections.set(postings.sections);
+    if (postings.titles) m.titles.set(postings.titles);
     for (let i = 0; i < postings.docs.length; i++) m.scores[i] = m.best[i] = postings.scores[i] * weight;
     m.length = postings.docs.length;
     return m;
@@ -214,6 +220,7 @@ function postingMatches(postings, weight) {
     m.docs[i] = p[0];
     m.scores[i] = m.best[i] = p[1] * weight;
     m.sections[i] = Number.isInteger(p[2]) ? p[2] : 0;
+    m.titles[i] = p[3] ? 1 : 0;
   }
   return m;
 }
@@ -228,6 +235,7 @@ export function intersect(lists) {
   outer: for (let i = 0; i < smallest.length; i++) {
     const doc = smallest.docs[i];
     let score = smallest.scores[i], best = smallest.best[i], section = smallest.sections[i];
+    let title = smallest.titles[i];
     for (let k = 0; k < rest.length; k++) {
       const m = rest[k];
       let j = at[k];
@@ -235,6 +243,7 @@ export function intersect(lists) {
       at[k] = j;
       if (j === m.length || m.docs[j] !== doc) continue outer;
       score += m.scores[j];
+      title &= m.titles[j];
       if (m.best[j] > best) {
         best = m.best[j];
         section = m.sections[j];
@@ -245,6 +254,7 @@ export function intersect(lists) {
     out.scores[o] = score;
     out.best[o] = best;
     out.sections[o] = section;
+    out.titles[o] = title;
   }
   return out;
 }
@@ -262,11 +272,16 @@ export function union(lists) {
       out.scores[o] = m.scores[k];
       out.best[o] = m.best[k];
       out.sections[o] = m.sections[k];
+      out.titles[o] = m.titles[k];
     };
     while (i < a.length || j < b.length) {
       if (j === b.length || (i < a.length && a.docs[i] < b.docs[j])) take(a, i++);
       else if (i === a.length || b.docs[j] < a.docs[i]) take(b, j++);
-      else take(a.scores[i] >= b.scores[j] ? a : b, a.scores[i] >= b.scores[j] ? i : j), i++, j++;
+      else {
+        take(a.scores[i] >= b.scores[j] ? a : b, a.scores[i] >= b.scores[j] ? i : j);
+        out.titles[out.length - 1] = a.titles[i] | b.titles[j];
+        i++, j++;
+      }
     }
     return out;
   });
@@ -285,11 +300,13 @@ export function evaluate(plan, postingsOf) {
   return intersect(plan.map(unit => unitMatches(unit, postingsOf)));
 }
 
-/** Matches ranked: [{doc, score, section}], best first, then in document order. */
+/** Matches ranked: [{doc, score, section}], best first, then in document
+ *  order; a document with every query word in its title counts more. */
 export function rank(matches) {
+  const score = i => matches.scores[i] * (matches.titles[i] ? ALL_IN_TITLE_BOOST : 1);
   const order = Array.from({ length: matches.length }, (_, i) => i);
-  order.sort((a, b) => matches.scores[b] - matches.scores[a] || matches.docs[a] - matches.docs[b]);
-  return order.map(i => ({ doc: matches.docs[i], score: matches.scores[i], section: matches.sections[i] }));
+  order.sort((a, b) => score(b) - score(a) || matches.docs[a] - matches.docs[b]);
+  return order.map(i => ({ doc: matches.docs[i], score: score(i), section: matches.sections[i] }));
 }
 
 function selectedDocs(facetLists, name, values) {

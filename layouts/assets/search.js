@@ -10,6 +10,7 @@ import { focusOnSearchKey } from './search-key.js';
 // The first key searches at once; keys that follow within this time wait
 // until the typing pauses, so that a fast typist does not fetch every prefix.
 const DEBOUNCE_MS = 120;
+const WIDE = matchMedia('(min-width: 52em)'); // where style.css puts the filters beside the results
 
 const form = document.querySelector('form[data-index]');
 if (form) start(form);
@@ -66,18 +67,13 @@ function start(form) {
     history.replaceState(null, '', q.trim() ? `?q=${encodeURIComponent(q)}` : location.pathname);
     const mine = ++run;
     try {
-      const [r, meta] = await Promise.all([index.search(q), index.meta()]);
+      // The filters' lists come with the first search, so that results and
+      // filters appear together.
+      const [r, meta, facetLists] = await Promise.all([index.search(q), index.meta(), index.facets()]);
       const isMatch = await index.matcher(r.plan);
       if (mine !== run) return;
-      found = { ...r, isMatch, meta, facetLists: found?.facetLists ?? null };
+      found = { ...r, isMatch, meta, facetLists };
       await draw(mine);
-      // The filters' lists are only needed once there is something to filter.
-      if (!found.facetLists && r.results.length > 0 && Array.isArray(meta.facets) && meta.facets.length > 0) {
-        const facetLists = await index.facets();
-        if (mine !== run) return;
-        found.facetLists = facetLists;
-        drawFilters();
-      }
     } catch (err) {
       if (mine !== run) return;
       console.error(err);
@@ -151,7 +147,12 @@ function start(form) {
           el('label', { htmlFor: id }, `${v.title} `, el('span', { class: 'count' }, `(${v.count})`)));
       }));
     }).filter(Boolean);
-    filters.replaceChildren(el('h2', { class: 'filters-title' }, 'Filter'), ...groups);
+    // Folded away on a phone, where the filters would push the results two
+    // screens down; open beside the results on a wide screen. A redraw keeps
+    // what the reader chose.
+    const open = filters.querySelector('details')?.open ?? WIDE.matches;
+    filters.replaceChildren(el('details', { class: 'filters-details', open },
+      el('summary', {}, el('h2', { class: 'filters-title' }, 'Filter')), ...groups));
     filters.hidden = groups.length === 0;
     if (focused.startsWith('zoekfilter-')) document.getElementById(focused)?.focus();
   }
@@ -167,8 +168,11 @@ function start(form) {
     const target = event.target;
     const links = [...list.querySelectorAll('.search-result-title a')];
     const at = links.indexOf(target);
-    if (target !== input && at < 0) return;
-    if (event.key === 'ArrowDown' && at + 1 < links.length) {
+    // Arrows move between the field and the results; Escape works anywhere
+    // in the search, the filters and "Meer resultaten" too.
+    const onResults = target === input || at >= 0;
+    if (!onResults && target !== more && !filters.contains(target)) return;
+    if (onResults && event.key === 'ArrowDown' && at + 1 < links.length) {
       event.preventDefault();
       links[at + 1].focus();
     } else if (event.key === 'ArrowUp' && at >= 0) {

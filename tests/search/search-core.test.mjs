@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createSearch, decodeFile, evaluate, facetCounts, filterResults, fold, makeSnippet, matcher, pickSection,
   planQuery, planWord, queryWords, rank, safeUrl, shardOf, splitWords, unpackDocuments, unpackNumbers,
-  unpackPostings, INDEX_FORMAT, MAX_PREFIX_TERMS, MAX_QUERY_WORDS, PREFIX_WEIGHT, SYNONYM_WEIGHT,
+  unpackPostings, ALL_IN_TITLE_BOOST, INDEX_FORMAT, MAX_PREFIX_TERMS, MAX_QUERY_WORDS, PREFIX_WEIGHT, SYNONYM_WEIGHT,
 } from '../../layouts/assets/search-core.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -110,7 +110,8 @@ test('packed numbers, document lists and postings', async () => {
   assert.deepEqual(unpackDocuments('1203'), [0, 2, 3, 4, 5]); // gap 1, gap 2, then a run of 3
   assert.deepEqual(unpackDocuments('05'), [0, 1, 2, 3, 4]);
   assert.deepEqual(unpackDocuments(''), []);
-  assert.deepEqual(triples(unpackPostings('1V02A1', 0.5)), [[0, 15.5, 0], [2, 5, 1]]);
+  assert.deepEqual(triples(unpackPostings('1V02A3', 0.5)), [[0, 15.5, 0], [2, 5, 1]]); // section 1: 2 * 1 + title
+  assert.deepEqual([...unpackPostings('1V02A3', 0.5).titles], [0, 1]);
   assert.deepEqual(triples(unpackPostings('1V', 1)), []); // a cut-off posting is left out
   assert.deepEqual(triples(unpackPostings('1V0!2A1', 1)), [[0, 31, 0]]); // a bad character ends the list
   assert.equal(await decodeFile('x.txt', Buffer.from(' 12\n')), '12');
@@ -138,6 +139,10 @@ test('AND across words, synonyms at a lower weight, ranked', () => {
   ]);
   assert.deepEqual(run('dga parkstad').map(r => r.doc), [1, 0]); // doc 2 lacks parkstad
   assert.deepEqual(run('dga onbekend'), []); // a word with no vocabulary entry
+  // Every query word in the title (the fourth number) counts one and a half times.
+  postings.parkstad = [[0, 1, 0], [1, 1, 2, 1]];
+  postings.dga = [[1, 2, 0, 1]];
+  assert.deepEqual(run('dga parkstad').map(r => [r.doc, r.score]), [[1, 3 * ALL_IN_TITLE_BOOST], [0, 3 * SYNONYM_WEIGHT + 1]]);
 });
 
 test('snippets: about 25 words around the first match, matches marked', () => {
