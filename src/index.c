@@ -491,6 +491,27 @@ static void add_facets(index_builder *ix, const page *p, uint32_t doc)
     }
 }
 
+enum { MAX_FORMS = 64 };
+
+/* A glossary term's forms: its title, abbreviation (when *has_abbreviation)
+ * and synonyms. */
+static size_t term_forms(const glossary *g, const page *p, const char *forms[MAX_FORMS],
+                         bool *has_abbreviation)
+{
+    size_t n = 0;
+    forms[n++] = p->title;
+    const value *abbr =
+        g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
+    *has_abbreviation = abbr && abbr->kind == VALUE_STRING;
+    if (*has_abbreviation)
+        forms[n++] = abbr->as.string.text;
+    const value *syn = value_map_get_str(p->front_matter, "synonyms");
+    for (size_t k = 0; syn && syn->kind == VALUE_LIST && k < syn->as.list.count && n < MAX_FORMS; k++)
+        if (syn->as.list.items[k]->kind == VALUE_STRING)
+            forms[n++] = syn->as.list.items[k]->as.string.text;
+    return n;
+}
+
 /* Whether text already has phrase, in any case, as whole words. */
 static bool contains_phrase(const buf *text, const char *phrase)
 {
@@ -551,6 +572,17 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
     sections[0].text = front;
     adding ad = {ix, doc, 0, FIELD_TITLE};
     add_text(&ad, p->title, strlen(p->title), 0, FIELD_TITLE);
+    /* A glossary term's abbreviation is its short name: it counts as its
+     * title, so that "DGA" puts the term DGA stands for first. (Not the
+     * synonyms: "samenwerkingsverband passend onderwijs" is no name.) */
+    const glossary *g = &ix->site->config.glossary;
+    if (g->terms != NULL && p->collection == g->terms) {
+        const char *forms[MAX_FORMS];
+        bool has_abbreviation;
+        term_forms(g, p, forms, &has_abbreviation);
+        if (has_abbreviation)
+            add_text(&ad, forms[1], strlen(forms[1]), 0, FIELD_TITLE);
+    }
     buf json = BUF_INIT;
     buf_append_str(&json, "{\"url\":");
     json_cstring(&json, url);
@@ -763,26 +795,6 @@ static void phrase_terms(index_builder *ix, const char *text, buf *out)
     buf_append_char(out, ']');
 }
 
-enum { MAX_FORMS = 64 };
-
-/* A glossary term's forms: its title, abbreviation (when *has_abbreviation)
- * and synonyms. */
-static size_t term_forms(const glossary *g, const page *p, const char *forms[MAX_FORMS],
-                         bool *has_abbreviation)
-{
-    size_t n = 0;
-    forms[n++] = p->title;
-    const value *abbr =
-        g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
-    *has_abbreviation = abbr && abbr->kind == VALUE_STRING;
-    if (*has_abbreviation)
-        forms[n++] = abbr->as.string.text;
-    const value *syn = value_map_get_str(p->front_matter, "synonyms");
-    for (size_t k = 0; syn && syn->kind == VALUE_LIST && k < syn->as.list.count && n < MAX_FORMS; k++)
-        if (syn->as.list.items[k]->kind == VALUE_STRING)
-            forms[n++] = syn->as.list.items[k]->as.string.text;
-    return n;
-}
 
 /* Synonyms from the glossary: the abbreviation and each synonym of a term
  * stand for its title, and the title for the abbreviation. (Not every form
