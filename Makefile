@@ -51,7 +51,7 @@ check:
 run-checks: $(TESTS) $(ASAN_TESTS) $(if $(MAIN_SRC),build/handbook build/asan/handbook)
 	@tests/run-checks $(TESTS) $(ASAN_TESTS) \
 	    $(if $(MAIN_SRC),tests/test_cli.sh:build/handbook tests/test_cli.sh:build/asan/handbook tests/test_install.sh \
-	    tests/test_content.sh tests/test_search_js.sh)
+	    tests/test_content.sh tests/test_search_js.sh tests/test_browser.sh)
 
 check-mustache:
 	@scripts/install-deps test
@@ -84,12 +84,14 @@ build/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -O2 $< $(LIB_OBJ) $(PKG_LIBS) -o $@
 
-# The template benchmark, then the 10,000-page site beside Hugo (when installed).
+# The template benchmark, then the 10,000-page site beside Hugo (when installed),
+# then its search beside Pagefind (when installed) in headless Chromium.
 bench:
 	@scripts/install-deps bench
 	@$(MAKE) --no-print-directory build/bench/bench_template build/handbook
 	build/bench/bench_template
 	bench/run-site-bench
+	bench/run-search-bench
 
 # libFuzzer needs clang; the fuzz build has its own objects.
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
