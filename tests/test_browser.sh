@@ -65,11 +65,5 @@ status=$?
 printf '%s\n' "$output"
 [ "$status" -eq 124 ] && echo "test_browser: the tests took longer than 15 minutes and were stopped"
 [ -s "$tmp/serve.log" ] && cat "$tmp/serve.log"
-passed=$(printf '%s\n' "$output" | sed -n 's/^# pass \([0-9]*\)$/\1/p' | tail -n 1)
-failed=$(printf '%s\n' "$output" | sed -n 's/^# fail \([0-9]*\)$/\1/p' | tail -n 1)
-if [ -z "$passed" ]; then
-    passed=0
-    failed=1
-fi
-echo "$passed passed, $failed failed"
+printf '%s\n' "$output" | tests/tap-summary
 [ "$status" -eq 0 ]

@@ -146,28 +146,12 @@ static void write_repository(void)
 
 /* ---------- reading the index ---------- */
 
-static char *read_path(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    buf b = BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    if (len)
-        *len = b.len;
-    return buf_detach(&b);
-}
-
 /* A file of zoekindex/, NUL-terminated (free() it), or NULL. */
 static char *read_index(const char *name, size_t *len)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", index_dir, name);
-    return read_path(path, len);
+    return testlib_read_file(path, len);
 }
 
 static char *gunzip(const char *data, size_t len)
@@ -647,7 +631,7 @@ static int check_file(const char *path, const struct stat *st, int type, struct 
     bool gz = len > 8 && strcmp(path + len - 8, ".json.gz") == 0;
     if (type != FTW_F || (!gz && (len < 5 || strcmp(path + len - 5, ".json") != 0)))
         return 0;
-    char *data = read_path(path, &size);
+    char *data = testlib_read_file(path, &size);
     char *text = gz && data ? gunzip(data, size) : data;
     json_files++;
     if (text == NULL || strcasestr(text, "</script") || strstr(text, "\xE2\x80\xA8")) {

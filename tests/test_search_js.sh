@@ -15,11 +15,5 @@ fi
 output=$(REAL_INDEX="$real/site/zoekindex" node --test tests/search/ 2>&1)
 status=$?
 printf '%s\n' "$output"
-passed=$(printf '%s\n' "$output" | sed -n 's/^# pass \([0-9]*\)$/\1/p' | tail -n 1)
-failed=$(printf '%s\n' "$output" | sed -n 's/^# fail \([0-9]*\)$/\1/p' | tail -n 1)
-if [ -z "$passed" ]; then
-    passed=0
-    failed=1
-fi
-echo "$passed passed, $failed failed"
+printf '%s\n' "$output" | tests/tap-summary
 [ "$status" -eq 0 ]

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+
 static int testlib_passed, testlib_failed, testlib_case_failed;
 
 static void testlib_fail(const char *file, int line, const char *what)
@@ -58,6 +60,24 @@ static void run_test(const char *name, void (*fn)(void))
 }
 
 #define RUN(fn) run_test(#fn, fn)
+
+/* A whole file, NUL-terminated (free() it), its length into *len when len is
+ * not NULL; NULL when it cannot be opened. */
+static inline char *testlib_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    buf b = BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    if (len)
+        *len = b.len;
+    return buf_detach(&b);
+}
 
 static int test_summary(void)
 {
