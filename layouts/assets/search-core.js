@@ -12,6 +12,7 @@ export const SNIPPET_WORDS = 25; // words in a snippet
 export const MAX_QUERY_WORDS = 12; // more words would only fetch more shards
 export const COMPOUND_MIN_PART = 4; // COMPOUND_MIN_HEAD in src/index.c
 export const ALL_IN_TITLE_BOOST = 1.5; // every query word in the title: "gemeente groningen"
+const RANK_POSITIONS = 2 ** 24; // more matches than documents any site has
 
 // A word as the generator's words_split sees it: letters, digits and
 // combining marks, an apostrophe (' or ’) between them dropped and joined.
@@ -303,10 +304,22 @@ export function evaluate(plan, postingsOf) {
 /** Matches ranked: [{doc, score, section}], best first, then in document
  *  order; a document with every query word in its title counts more. */
 export function rank(matches) {
-  const score = i => matches.scores[i] * (matches.titles[i] ? ALL_IN_TITLE_BOOST : 1);
-  const order = Array.from({ length: matches.length }, (_, i) => i);
-  order.sort((a, b) => score(b) - score(a) || matches.docs[a] - matches.docs[b]);
-  return order.map(i => ({ doc: matches.docs[i], score: score(i), section: matches.sections[i] }));
+  const { docs, scores, titles, sections } = matches;
+  const n = matches.length;
+  const final = new Float64Array(n);
+  // One number per match, sorted natively (a comparator takes 12 ms for
+  // 10,000 matches): the score in millionths, negated, above the position,
+  // which is in document order. Exact below 2^53 for scores under 500.
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    final[i] = scores[i] * (titles[i] ? ALL_IN_TITLE_BOOST : 1);
+    keys[i] = -Math.round(final[i] * 1e6) * RANK_POSITIONS + i;
+  }
+  keys.sort();
+  return Array.from(keys, key => {
+    const i = key - Math.floor(key / RANK_POSITIONS) * RANK_POSITIONS;
+    return { doc: docs[i], score: final[i], section: sections[i] };
+  });
 }
 
 function selectedDocs(facetLists, name, values) {
