@@ -812,6 +812,18 @@ static void add_practice_section(sb *b, const ctx *c, int i, int s, int budget)
     free(tmp.p);
 }
 
+/* Villages, each named by a few practices only (every 50th, in turn): the
+ * rare words of the search benchmark, about 5 pages each of 10,000. */
+static const char *const villages[] = {
+    "Epen",       "Slenaken",  "Wahlwiller", "Noorbeek",   "Ulestraten", "Schimmert",
+    "Bingelrade", "Jabeek",    "Schinveld",  "Merkelbeek", "Oirsbeek",   "Amstenrade",
+    "Hulsberg",   "Wijlre",    "Ingber",     "Nijswiller", "Vijlen",     "Holset",
+    "Lemiers",    "Bemelen",   "Gronsveld",  "Eckelrade",  "Banholt",    "Reijmerstok",
+    "Terlinden",  "Elkenrade", "Sibbe",      "Scheulder",  "Ransdaal",   "Klimmen",
+    "Usquert",    "Warffum",   "Eenrum",     "Pieterburen", "Kloosterburen", "Zoutkamp",
+    "Ezinge",     "Garnwerd",  "Winsum",     "Baflo",
+};
+
 /* Front matter and body of practice i, as it is after its edits so far. */
 static void write_practice(sb *b, const ctx *c, int i)
 {
@@ -826,6 +838,9 @@ static void write_practice(sb *b, const ctx *c, int i)
      * paragraph (~25 words) over it on average. */
     int budget = pg->words / (pg->section_count + 1) - 25;
     add_practice_section(b, c, i, 0, budget);
+    if (i % 50 == 0)
+        sb_addf(b, "Het begon op een school in %s.\n\n",
+                villages[(i / 50) % (int)(sizeof villages / sizeof *villages)]);
     for (int s = 1; s <= pg->section_count; s++) {
         const section_kind *k = &practice_sections[pg->sections[s - 1]];
         sb_addf(b, "%s %s\n\n", k->level == 2 ? "##" : "###", k->heading);
