@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const IDLE_MS = 500; // the network counts as idle after this long without a request
+const NEXT_QUERY_PAUSE_MS = 1000; // between emptying the field and the next query
 const RESULT_TIMEOUT_MS = 30000; // a query that shows nothing for this long failed
 const HARNESS = '/bench-zoeken/';
 
@@ -301,6 +302,9 @@ async function runOnce(browser, tool, server, words) {
       await step(`the results of '${word}' to go when the field is emptied`,
         page.waitForFunction(tool.empty, null, { timeout: RESULT_TIMEOUT_MS }));
       await networkIdle(server, net);
+      // A second later, as a reader types the next word: otherwise the next
+      // fill can come within a debounce of the emptying and wait for it.
+      await page.waitForTimeout(NEXT_QUERY_PAUSE_MS);
     }
   } finally {
     await context.close();
