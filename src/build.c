@@ -4,6 +4,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "history.h"
 #include "pages.h"
 #include "publish.h"
 #include "render.h"
@@ -57,6 +58,10 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         render_site(&s, &tree, layouts, NULL, &ignored, diags);
         goto done;
     }
+    /* Only a build shows history; a check (the push hook) needs none. */
+    if (opts->output_dir != NULL &&
+        history_read(&a, source.repo_dir, opts->ref, &tree, &s.history, diags) < 0)
+        goto done;
     if (opts->output_dir != NULL && (pub = publish_begin(opts->output_dir, diags)) == NULL)
         goto done;
     render_stats stats = {0};
@@ -76,6 +81,7 @@ done:
     publish_abort(pub);
     strmap_free(&s.by_source);
     strmap_free(&s.failed);
+    strmap_free(&s.history);
     template_set_free(layouts);
     arena_free(&a);
     result->seconds = seconds_now() - start;

@@ -421,6 +421,31 @@ static void read_menu(reader *r, const value *menu, config *out)
     }
 }
 
+/* edit_url and history_url: an http(s) address with {path} in it, once. */
+static const char *read_source_url(reader *r, const value *root, const char *key,
+                                   const char *example_tail)
+{
+    const char *url = get_string(r, root, key, false, "handbook.yaml");
+    if (url == NULL)
+        return NULL;
+    const char *path = strstr(url, "{path}");
+    bool ok = (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0) &&
+              path != NULL && strstr(path + 1, "{path}") == NULL;
+    for (const char *p = url; ok && *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            ok = false;
+    if (!ok) {
+        source_pos pos = value_map_get_str(root, key)->pos;
+        diag_add(r->diags, DIAG_ERROR, CONFIG_FILE, pos.line, pos.col,
+                 "%s '%s' must be an address with {path} in it, like "
+                 "https://git.example.org/handboek/%s",
+                 key, url, example_tail);
+        r->failed = true;
+        return NULL;
+    }
+    return url;
+}
+
 /* base_url must be an absolute http(s) address; it is stored with a trailing
  * slash, and its path becomes base_path. */
 static void set_base_url(reader *r, const char *url, source_pos pos, config *out)
@@ -456,8 +481,9 @@ static void set_base_url(reader *r, const char *url, source_pos pos, config *out
 int config_load(arena *a, const char *text, size_t len, const char *base_url_override,
                 config *out, diag_list *diags)
 {
-    static const char *const keys[] = {"title", "description", "language",  "base_url",
-                                       "menu",  "collections", "glossary", NULL};
+    static const char *const keys[] = {"title",       "description", "language",
+                                       "base_url",    "menu",        "collections",
+                                       "glossary",    "edit_url",    "history_url", NULL};
     memset(out, 0, sizeof *out);
     reader r = {a, diags, false};
     value *root;
@@ -503,5 +529,26 @@ int config_load(arena *a, const char *text, size_t len, const char *base_url_ove
     const value *glossary_settings = value_map_get_str(root, "glossary");
     if (glossary_settings != NULL)
         read_glossary(&r, glossary_settings, out);
+    out->edit_url = read_source_url(&r, root, "edit_url", "-/edit/main/{path}");
+    out->history_url = read_source_url(&r, root, "history_url", "-/commits/main/{path}");
     return r.failed ? -1 : 0;
+}
+
+const char *config_source_url(arena *a, const char *url_pattern, const char *path)
+{
+    static const char unreserved[] = "-._~/";
+    buf b = BUF_INIT;
+    const char *at = strstr(url_pattern, "{path}");
+    buf_append(&b, url_pattern, (size_t)(at - url_pattern));
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr(unreserved, *p))
+            buf_append_char(&b, (char)*p);
+        else
+            buf_printf(&b, "%%%02X", *p);
+    }
+    buf_append_str(&b, at + strlen("{path}"));
+    const char *url = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return url;
 }

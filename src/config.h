@@ -102,7 +102,15 @@ typedef struct config {
     menu_item *menu;
     size_t menu_count;
     glossary glossary;
+    /* Addresses of a page's source on the git host, with {path} for its
+     * repository path (GitLab, GitHub, Gitea, Forgejo); NULL when not set. */
+    const char *edit_url;
+    const char *history_url;
 } config;
+
+/* url_pattern with {path} replaced by path, percent-encoded but for '/'
+ * (arena-owned). */
+const char *config_source_url(arena *a, const char *url_pattern, const char *path);
 
 /* Returns path (a site path like "/modellen/x/") under the base path
  * ("/handboek/modellen/x/"), arena-owned: the address links use. */

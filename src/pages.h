@@ -78,6 +78,8 @@ typedef struct site {
     size_t page_count;
     strmap by_source; /* repository path -> page */
     strmap failed;    /* repository paths of pages that could not be read */
+    strmap history;   /* repository path -> file_history* (history.h); empty for a
+                         check, or a folder that is not a git repository */
 } site;
 
 /* A growable list of pages (arena-owned). */

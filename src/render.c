@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "glossary.h"
+#include "history.h"
 #include "index.h"
 #include "markdown.h"
 #include "resolve.h"
@@ -271,6 +272,39 @@ static void put_backlinks(arena *a, const site *s, const page *p, value *page_va
     put(a, page_value, "backlinks", backlinks);
 }
 
+/* What git knows of the page, and the links to its source on the git host.
+ * Always set, false when unknown, because a missing name is an error. */
+static void put_history(arena *a, const site *s, const page *p, value *page_value)
+{
+    const file_history *h = p->source_path ? strmap_get(&s->history, p->source_path) : NULL;
+    value *changed = value_new_bool(a, false, no_pos());
+    value *authors = value_new_list(a, no_pos());
+    if (h != NULL && h->changed != 0) {
+        char text[64], iso[11];
+        history_dutch_date(h->changed, h->changed_offset, text, sizeof text, iso);
+        changed = value_new_map(a, no_pos());
+        put(a, changed, "text", text_value(a, text));
+        put(a, changed, "iso", text_value(a, iso));
+    }
+    for (size_t i = 0; h != NULL && i < h->author_count; i++)
+        value_list_push(a, authors, text_value(a, h->authors[i]));
+    put(a, page_value, "last_changed", changed);
+    put(a, page_value, "contributors", authors);
+    put(a, page_value, "contributors_count",
+        value_new_number(a, h ? (double)h->author_count : 0, no_pos()));
+    put(a, page_value, "uncommitted", value_new_bool(a, h != NULL && h->uncommitted, no_pos()));
+    const config *c = &s->config;
+    bool linked = p->source_path && (c->edit_url || c->history_url);
+    put(a, page_value, "has_source_info", value_new_bool(a, h != NULL || linked, no_pos()));
+    put(a, page_value, "edit_url",
+        c->edit_url && p->source_path ? text_value(a, config_source_url(a, c->edit_url, p->source_path))
+                                      : value_new_bool(a, false, no_pos()));
+    put(a, page_value, "history_url",
+        c->history_url && p->source_path
+            ? text_value(a, config_source_url(a, c->history_url, p->source_path))
+            : value_new_bool(a, false, no_pos()));
+}
+
 static value *facet_values_value(arena *a, const site *s, const facet_group *g)
 {
     value *values = value_new_list(a, no_pos());
@@ -352,6 +386,7 @@ static int render_page(renderer *r, const page *p, buf *out)
         put(a, page_value, "pages", summaries_value(a, r->site, p->entries, p->entry_count));
     put_backlinks(a, r->site, p, page_value);
     put_facets(a, r->site, p, page_value);
+    put_history(a, r->site, p, page_value);
     value *root = value_new_map(a, no_pos());
     put(a, root, "site", site_for_page(r, p));
     put(a, root, "page", page_value);

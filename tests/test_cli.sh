@@ -99,6 +99,65 @@ if diff -r "$tmp/from-tree" "$tmp/from-head" >/dev/null && diff -r "$tmp/from-tr
     ok "working tree, --ref HEAD and a bare clone build byte-identical sites"
 else not_ok "working tree, --ref HEAD and a bare clone build byte-identical sites" "$(cat "$tmp/err")"; fi
 
+# --- history: the last change and the contributors of each page, in one walk ---
+fixture hist
+cat >"$tmp/hist/layouts/practice.mustache" <<'LAYOUT'
+{{<base}}{{$content}}<p id="meta">changed={{#page.last_changed}}{{text}}/{{iso}}{{/page.last_changed}} by={{#page.contributors}}[{{.}}]{{/page.contributors}} count={{page.contributors_count}} uncommitted={{#page.uncommitted}}yes{{/page.uncommitted}} edit={{#page.edit_url}}{{.}}{{/page.edit_url}} history={{#page.history_url}}{{.}}{{/page.history_url}}</p>{{/content}}{{/base}}
+LAYOUT
+printf 'edit_url: https://git.example.org/h/-/edit/main/{path}\nhistory_url: https://git.example.org/h/-/commits/main/{path}\n' \
+    >>"$tmp/hist/handbook.yaml"
+meta_of() { # SITE: the meta line of the practice page
+    grep -o 'changed=[^<]*' "$1/voorbeelden/startklassen-parkstad/index.html"
+}
+run "$handbook" build --repo "$tmp/hist" -o "$tmp/hist-plain"
+links="edit=https://git.example.org/h/-/edit/main/practices/startklassen-parkstad.md history=https://git.example.org/h/-/commits/main/practices/startklassen-parkstad.md"
+if [ "$status" -eq 0 ] && [ "$(meta_of "$tmp/hist-plain")" = "changed= by= count=0 uncommitted= $links" ]; then
+    ok "a folder that is not a git repository builds, without history, with edit links"
+else not_ok "a folder that is not a git repository builds, without history, with edit links" \
+    "$(meta_of "$tmp/hist-plain")" "$(cat "$tmp/err")"; fi
+# Four commits: the practice by Ada (under two names and addresses, joined by
+# .mailmap) and Bram; then only the home page, by Bram.
+commit_as() { # NAME EMAIL DATE MESSAGE
+    git -C "$tmp/hist" add -A &&
+        GIT_AUTHOR_NAME="$1" GIT_AUTHOR_EMAIL="$2" GIT_AUTHOR_DATE="$3" GIT_COMMITTER_DATE="$3" \
+            git -C "$tmp/hist" commit -qm "$4"
+}
+printf 'Ada Bakker <ada@new.example> <ada@old.example>\n' >"$tmp/hist/.mailmap"
+git -C "$tmp/hist" -c init.defaultBranch=main init -q
+commit_as "A. Bakker" ada@old.example 2021-03-01T09:00:00+01:00 "first"
+printf '\nMeer tekst.\n' >>"$tmp/hist/practices/startklassen-parkstad.md"
+commit_as "Bram de Vries" bram@example.org 2022-01-05T12:00:00+01:00 "more"
+printf '\nNog meer.\n' >>"$tmp/hist/practices/startklassen-parkstad.md"
+commit_as "Ada Bakker" ada@new.example 2022-04-26T00:30:00+02:00 "again" # 25 April in UTC
+printf '\nWelkom.\n' >>"$tmp/hist/content/index.md"
+commit_as "Bram de Vries" bram@example.org 2022-05-01T08:00:00+02:00 "home"
+want="changed=26 april 2022/2022-04-26 by=[Ada Bakker][Bram de Vries] count=2 uncommitted= $links"
+run "$handbook" build --repo "$tmp/hist" -o "$tmp/hist-tree"
+if [ "$status" -eq 0 ] && [ "$(meta_of "$tmp/hist-tree")" = "$want" ]; then
+    ok "a page shows its last change in Dutch and its contributors, once each (.mailmap)"
+else not_ok "a page shows its last change in Dutch and its contributors, once each (.mailmap)" \
+    "got:  $(meta_of "$tmp/hist-tree")" "want: $want" "$(cat "$tmp/err")"; fi
+git clone -q --bare "$tmp/hist" "$tmp/hist.git"
+run "$handbook" build --repo "$tmp/hist.git" --ref HEAD~2 -o "$tmp/hist-old"
+old="changed=5 januari 2022/2022-01-05 by=[Ada Bakker][Bram de Vries] count=2 uncommitted= $links"
+if [ "$status" -eq 0 ] && [ "$(meta_of "$tmp/hist-old")" = "$old" ]; then
+    ok "--ref in a bare repository reads the history up to that commit"
+else not_ok "--ref in a bare repository reads the history up to that commit" \
+    "got:  $(meta_of "$tmp/hist-old")" "want: $old" "$(cat "$tmp/err")"; fi
+printf '\nNog niet vastgelegd.\n' >>"$tmp/hist/practices/startklassen-parkstad.md"
+run "$handbook" build --repo "$tmp/hist" -o "$tmp/hist-dirty"
+dirty=$(meta_of "$tmp/hist-dirty")
+run "$handbook" build --repo "$tmp/hist" --ref HEAD -o "$tmp/hist-head"
+if [ "$dirty" = "${want%%uncommitted=*}uncommitted=yes $links" ] && [ "$(meta_of "$tmp/hist-head")" = "$want" ]; then
+    ok "a working-tree build marks a page with uncommitted changes; --ref HEAD does not"
+else not_ok "a working-tree build marks a page with uncommitted changes; --ref HEAD does not" \
+    "$dirty" "$(meta_of "$tmp/hist-head")"; fi
+fixture badedit
+printf 'edit_url: https://git.example.org/edit\n' >>"$tmp/badedit/handbook.yaml"
+run "$handbook" check --repo "$tmp/badedit"
+expect_error "an edit_url without {path} is an error" \
+    "handbook.yaml:24:11: error: edit_url 'https://git.example.org/edit' must be an address with {path} in it, like https://git.example.org/handboek/-/edit/main/{path}"
+
 # A later commit and an uncommitted change: --ref reads the commit, not the files.
 sed -i 's/^title: Startklas$/title: Startklas (nieuw)/' "$tmp/git/content/models/startklas.md"
 git -C "$tmp/git" commit -qam "second"

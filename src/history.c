@@ -1,0 +1,347 @@
+#include "history.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+
+typedef struct author_commits {
+    const char *name; /* arena-owned */
+    size_t commits;
+} author_commits;
+
+/* What the walk learns about one file. */
+typedef struct file_record {
+    file_history history;
+    author_commits *authors; /* malloc'ed while walking */
+    size_t author_count, author_cap;
+} file_record;
+
+typedef struct history_walk {
+    git_repository *repo;
+    arena *arena;
+    strmap files;   /* path -> file_record*: the files of interest */
+    strmap folders; /* every folder on the way to them: the subtrees worth comparing */
+    strmap names;   /* author name -> the arena copy, so each is stored once */
+    git_mailmap *mailmap;
+    /* Subtrees looked up for this commit and for the one before: the walk
+     * goes from child to parent, so the parent's subtrees compared now are
+     * the next commit's own. libgit2 caches no tree over 4 KiB, and a
+     * folder of 10,000 practices is a 400 KiB tree. oid hex -> git_tree* */
+    strmap trees_now, trees_before;
+    /* the commit being compared */
+    int64_t time;
+    int offset;
+    const char *author;
+} history_walk;
+
+static void git_failed(diag_list *diags, const char *repo_dir, const char *doing)
+{
+    const git_error *e = git_error_last();
+    diag_add(diags, DIAG_ERROR, repo_dir, 0, 0, "cannot read the history (%s): %s", doing,
+             e && e->message ? e->message : "unknown libgit2 error");
+}
+
+static void note_change(history_walk *w, file_record *r)
+{
+    if (r->history.changed == 0) { /* the walk goes from new to old */
+        r->history.changed = w->time;
+        r->history.changed_offset = w->offset;
+    }
+    for (size_t i = 0; i < r->author_count; i++) {
+        if (r->authors[i].name == w->author) { /* interned: one pointer per name */
+            r->authors[i].commits++;
+            return;
+        }
+    }
+    if (r->author_count == r->author_cap) {
+        r->author_cap = r->author_cap ? r->author_cap * 2 : 4;
+        r->authors = realloc(r->authors, r->author_cap * sizeof *r->authors);
+        if (r->authors == NULL)
+            abort();
+    }
+    r->authors[r->author_count++] = (author_commits){w->author, 1};
+}
+
+typedef struct cached_tree {
+    git_tree *tree;
+    bool kept; /* moved on to the next generation */
+} cached_tree;
+
+/* A subtree, from this commit's or the last one's lookups, else read. */
+static int lookup_tree(history_walk *w, const git_oid *id, git_tree **out)
+{
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof hex, id);
+    cached_tree *c = strmap_get(&w->trees_now, hex);
+    if (c != NULL) {
+        *out = c->tree;
+        return 0;
+    }
+    c = strmap_get(&w->trees_before, hex);
+    if (c != NULL && !c->kept) {
+        c->kept = true;
+        *out = c->tree;
+    } else if (git_tree_lookup(out, w->repo, id) < 0) {
+        return -1;
+    }
+    c = arena_alloc(w->arena, sizeof *c);
+    *c = (cached_tree){*out, false};
+    strmap_put(&w->trees_now, arena_strdup(w->arena, hex), c);
+    return 0;
+}
+
+/* Frees the trees of a generation that did not move on. */
+static void free_trees(strmap *trees)
+{
+    for (size_t i = 0; i < trees->cap; i++) {
+        cached_tree *c = trees->entries[i].value;
+        if (trees->entries[i].key != NULL && !c->kept)
+            git_tree_free(c->tree);
+    }
+    strmap_free(trees);
+    *trees = (strmap)STRMAP_INIT;
+}
+
+/* Compares the tree of a commit with its parent's (NULL for a first commit)
+ * below prefix, noting every file of interest whose blob changed. Subtrees
+ * with the same id are skipped whole, so a commit costs what it changed. */
+static int compare_trees(history_walk *w, const git_tree *old, const git_tree *new, buf *prefix)
+{
+    /* Both trees are sorted in git's order: walk them side by side. */
+    size_t count = git_tree_entrycount(new), old_count = old ? git_tree_entrycount(old) : 0;
+    size_t j = 0;
+    for (size_t i = 0; i < count; i++) {
+        const git_tree_entry *entry = git_tree_entry_byindex(new, i);
+        const char *name = git_tree_entry_name(entry);
+        git_object_t type = git_tree_entry_type(entry);
+        const git_tree_entry *before = NULL;
+        while (j < old_count) {
+            const git_tree_entry *candidate = git_tree_entry_byindex(old, j);
+            int order = git_tree_entry_cmp(candidate, entry);
+            if (order > 0)
+                break;
+            j++;
+            if (order == 0) {
+                before = candidate;
+                break;
+            }
+        }
+        if (before && git_tree_entry_type(before) == type &&
+            git_oid_equal(git_tree_entry_id(before), git_tree_entry_id(entry)))
+            continue;
+        size_t mark = prefix->len;
+        if (prefix->len > 0)
+            buf_append_char(prefix, '/');
+        buf_append_str(prefix, name);
+        int status = 0;
+        if (type == GIT_OBJECT_TREE && strmap_get(&w->folders, prefix->data) != NULL) {
+            git_tree *subtree = NULL, *old_subtree = NULL;
+            status = lookup_tree(w, git_tree_entry_id(entry), &subtree);
+            if (status == 0 && before && git_tree_entry_type(before) == GIT_OBJECT_TREE)
+                status = lookup_tree(w, git_tree_entry_id(before), &old_subtree);
+            if (status == 0)
+                status = compare_trees(w, old_subtree, subtree, prefix);
+        } else if (type == GIT_OBJECT_BLOB) {
+            file_record *r = strmap_get(&w->files, prefix->data);
+            if (r != NULL)
+                note_change(w, r);
+        }
+        prefix->len = mark;
+        prefix->data[mark] = '\0';
+        if (status < 0)
+            return status;
+    }
+    return 0;
+}
+
+/* The author's name as .mailmap has it, stored once. */
+static const char *author_name(history_walk *w, const git_signature *sig)
+{
+    const char *name = sig->name, *email = sig->email;
+    const char *real_name = NULL, *real_email = NULL;
+    if (w->mailmap && git_mailmap_resolve(&real_name, &real_email, w->mailmap, name, email) == 0)
+        name = real_name;
+    const char *stored = strmap_get(&w->names, name);
+    if (stored == NULL) {
+        stored = arena_strdup(w->arena, name);
+        strmap_put(&w->names, stored, (void *)stored);
+    }
+    return stored;
+}
+
+static int walk_commits(history_walk *w, const git_oid *start)
+{
+    git_revwalk *walk = NULL;
+    int status = git_revwalk_new(&walk, w->repo);
+    if (status == 0)
+        status = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+    if (status == 0)
+        status = git_revwalk_push(walk, start);
+    buf prefix = BUF_INIT;
+    git_oid id;
+    while (status == 0 && git_revwalk_next(&id, walk) == 0) {
+        git_commit *commit = NULL, *parent = NULL;
+        git_tree *tree = NULL, *parent_tree = NULL;
+        status = git_commit_lookup(&commit, w->repo, &id);
+        unsigned parents = status == 0 ? git_commit_parentcount(commit) : 0;
+        if (status == 0 && parents <= 1) {
+            status = git_commit_tree(&tree, commit);
+            if (status == 0 && parents == 1) {
+                status = git_commit_parent(&parent, commit, 0);
+                if (status == 0)
+                    status = git_commit_tree(&parent_tree, parent);
+            }
+            if (status == 0) {
+                const git_signature *sig = git_commit_author(commit);
+                w->time = sig->when.time;
+                w->offset = sig->when.offset;
+                w->author = author_name(w, sig);
+                buf_clear(&prefix);
+                status = compare_trees(w, parent_tree, tree, &prefix);
+            }
+            free_trees(&w->trees_before);
+            w->trees_before = w->trees_now;
+            w->trees_now = (strmap)STRMAP_INIT;
+        }
+        git_tree_free(parent_tree);
+        git_tree_free(tree);
+        git_commit_free(parent);
+        git_commit_free(commit);
+    }
+    free_trees(&w->trees_before);
+    free_trees(&w->trees_now);
+    buf_free(&prefix);
+    git_revwalk_free(walk);
+    return status;
+}
+
+/* Marks the files whose contents differ from HEAD's, or that HEAD lacks. */
+static void mark_uncommitted(history_walk *w, const source_tree *tree, const git_tree *head)
+{
+    for (size_t i = 0; i < tree->count; i++) {
+        const source_file *f = &tree->files[i];
+        file_record *r = strmap_get(&w->files, f->path);
+        git_tree_entry *entry = NULL;
+        if (git_tree_entry_bypath(&entry, head, f->path) < 0) {
+            r->history.uncommitted = true;
+            continue;
+        }
+        /* A link's blob is its target's name; its contents were read from the target. */
+        if (git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK) {
+            char hex[GIT_OID_HEXSZ + 1];
+            git_oid_tostr(hex, sizeof hex, git_tree_entry_id(entry));
+            r->history.uncommitted = strcmp(hex, f->blob_id) != 0;
+        }
+        git_tree_entry_free(entry);
+    }
+}
+
+static int compare_authors(const void *a, const void *b)
+{
+    const author_commits *x = a, *y = b;
+    if (x->commits != y->commits)
+        return x->commits > y->commits ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Every folder on the way to the files, so the walk descends only there. */
+static void add_folders(history_walk *w, const char *path)
+{
+    for (const char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+        char *folder = arena_strndup(w->arena, path, (size_t)(slash - path));
+        strmap_put(&w->folders, folder, folder);
+    }
+}
+
+int history_read(arena *a, const char *repo_dir, const char *ref, const source_tree *tree,
+                 strmap *out, diag_list *diags)
+{
+    git_libgit2_init();
+    /* Trees of up to 1 MiB in libgit2's cache: each version of a large
+     * folder's tree is stored as a delta against another version, which
+     * then need not be rebuilt (26 s -> 10 s for 3,000 commits of 10,000
+     * practices). 32 MiB in all did as well as 512. */
+    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)(1 << 20));
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 << 20));
+    history_walk w = {.arena = a,
+                      .files = STRMAP_INIT,
+                      .folders = STRMAP_INIT,
+                      .names = STRMAP_INIT,
+                      .trees_now = STRMAP_INIT,
+                      .trees_before = STRMAP_INIT};
+    int status = 0;
+    git_object *target = NULL;
+    git_commit *commit = NULL;
+    git_tree *head_tree = NULL;
+    if (git_repository_open_ext(&w.repo, repo_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+        goto done; /* not a repository: no history */
+    if (git_revparse_single(&target, w.repo, ref ? ref : "HEAD") < 0) {
+        if (ref != NULL) { /* source_read found it; a failure now is the repository's */
+            git_failed(diags, repo_dir, ref);
+            status = -1;
+        }
+        goto done; /* a repository without commits yet */
+    }
+    if (git_object_peel((git_object **)&commit, target, GIT_OBJECT_COMMIT) < 0) {
+        git_failed(diags, repo_dir, "the commit");
+        status = -1;
+        goto done;
+    }
+    for (size_t i = 0; i < tree->count; i++) {
+        file_record *r = arena_alloc(a, sizeof *r);
+        memset(r, 0, sizeof *r);
+        strmap_put(&w.files, tree->files[i].path, r);
+        add_folders(&w, tree->files[i].path);
+    }
+    git_mailmap_from_repository(&w.mailmap, w.repo); /* none is fine */
+    if (walk_commits(&w, git_commit_id(commit)) < 0) {
+        git_failed(diags, repo_dir, "walking the commits");
+        status = -1;
+    }
+    if (status == 0 && ref == NULL && git_commit_tree(&head_tree, commit) == 0)
+        mark_uncommitted(&w, tree, head_tree);
+    for (size_t i = 0; i < tree->count; i++) {
+        file_record *r = strmap_get(&w.files, tree->files[i].path);
+        qsort(r->authors, r->author_count, sizeof *r->authors, compare_authors);
+        r->history.authors = arena_alloc(a, (r->author_count + 1) * sizeof(char *));
+        for (size_t k = 0; k < r->author_count; k++)
+            r->history.authors[k] = r->authors[k].name;
+        r->history.author_count = r->author_count;
+        free(r->authors);
+        if (status == 0 && (r->history.changed != 0 || r->history.uncommitted))
+            strmap_put(out, tree->files[i].path, &r->history);
+    }
+done:
+    git_tree_free(head_tree);
+    git_commit_free(commit);
+    git_object_free(target);
+    git_mailmap_free(w.mailmap);
+    git_repository_free(w.repo);
+    strmap_free(&w.files);
+    strmap_free(&w.folders);
+    strmap_free(&w.names);
+    git_libgit2_shutdown();
+    return status;
+}
+
+void history_dutch_date(int64_t time, int offset_minutes, char *out, size_t out_size, char *iso)
+{
+    static const char *const months[] = {"januari",   "februari", "maart",    "april",
+                                         "mei",       "juni",     "juli",     "augustus",
+                                         "september", "oktober",  "november", "december"};
+    time_t local = (time_t)(time + (int64_t)offset_minutes * 60);
+    struct tm tm;
+    if (gmtime_r(&local, &tm) == NULL)
+        memset(&tm, 0, sizeof tm);
+    snprintf(out, out_size, "%d %s %d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
+    if (iso) {
+        char full[48];
+        snprintf(full, sizeof full, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        memcpy(iso, full, 10);
+        iso[10] = '\0';
+    }
+}

@@ -1,0 +1,49 @@
+/* history.h - what git knows about each page: when its file last changed and
+ * who changed it.
+ *
+ * Read in one walk over the history (not one walk per file, as `git log FILE`
+ * for every page would be): every commit's tree is compared with its first
+ * parent's, skipping the subtrees whose ids did not change, and each changed
+ * file of interest gets the commit's date (the first, newest, one seen) and
+ * author. Merge commits are skipped: their changes come with the commits they
+ * merge. Authors go through the repository's .mailmap, so one person with two
+ * addresses or spellings is listed once. A file's history starts where it got
+ * its current path (a rename is not followed, as git log without --follow).
+ *
+ * A folder that is not a git repository (or has no commit yet) has no history:
+ * that is no error. */
+#ifndef HANDBOOK_HISTORY_H
+#define HANDBOOK_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "source.h"
+#include "strmap.h"
+
+typedef struct file_history {
+    int64_t changed;          /* commit time of the newest commit that changed it, in
+                                 seconds since 1970; 0 when no commit did */
+    int changed_offset;       /* that commit's time zone, in minutes east of UTC */
+    const char **authors;     /* names, most commits first, then by name */
+    size_t author_count;
+    bool uncommitted;         /* a working-tree build: the file differs from HEAD or is new */
+} file_history;
+
+/* Reads the history of the files of tree from the repository at repo_dir:
+ * from ref's commit, or for a working-tree build (ref NULL) from HEAD, also
+ * marking the files that differ from HEAD. Fills out (repository path ->
+ * file_history*, arena-owned; free the map with strmap_free) for the files
+ * that have any. Returns 0, or -1 with an error in diags (a broken
+ * repository). */
+int history_read(arena *a, const char *repo_dir, const char *ref, const source_tree *tree,
+                 strmap *out, diag_list *diags);
+
+/* "26 april 2022": the date of a commit time in its own time zone, in Dutch,
+ * into out (at least 32 bytes); also "2022-04-26" into iso (11 bytes) when not
+ * NULL. */
+void history_dutch_date(int64_t time, int offset_minutes, char *out, size_t out_size, char *iso);
+
+#endif
