@@ -1064,9 +1064,31 @@ static void unknown_ref(reader *r, const char *ref)
     buf_free(&best);
 }
 
+/* In a pre-receive hook the pushed objects are still in git's quarantine folder,
+ * named by GIT_QUARANTINE_PATH, until the hook accepts the push. libgit2 does not
+ * read git's environment, so the folder is added as an alternate object store:
+ * the hook's `handbook check --ref NEW` then finds the pushed commit. */
+static int add_quarantine_objects(reader *r)
+{
+    const char *quarantine = getenv("GIT_QUARANTINE_PATH");
+    if (quarantine == NULL || quarantine[0] == '\0')
+        return 0;
+    git_odb *odb = NULL;
+    int rc = git_repository_odb(&odb, r->repo);
+    if (rc == 0)
+        rc = git_odb_add_disk_alternate(odb, quarantine);
+    git_odb_free(odb);
+    if (rc < 0)
+        path_error(r, NULL, "cannot read the pushed objects in '%s': %s", quarantine,
+                   git_message());
+    return rc < 0 ? -1 : 0;
+}
+
 /* Finds the commit of opts->ref and its tree; returns 0 or -1 after an error. */
 static int open_commit(reader *r, const char *ref, char commit_id[41])
 {
+    if (add_quarantine_objects(r) < 0)
+        return -1;
     git_object *obj = NULL;
     int rc = git_revparse_single(&obj, r->repo, ref);
     if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC || rc == GIT_EUNBORNBRANCH) {
