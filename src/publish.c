@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 struct publisher {
     char *output_dir; /* as given, without trailing slash */
     char *staging;    /* the new site, beside output_dir */
+    int lock_fd;      /* holds the flock on ".NAME.lock" until commit or abort */
     size_t files;
 };
 
@@ -29,32 +31,80 @@ static void remove_tree(const char *dir)
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Opens the lock file and takes an exclusive flock on it, waiting (after
+ * saying so once) while another build holds it. The kernel releases the lock
+ * when its holder exits, even on SIGKILL, so a killed build leaves nothing to
+ * clean up. The file stays: unlinking a lock file races with a waiter that
+ * has it open. Returns the descriptor, or -1 with an error in diags. */
+static int take_lock(const char *lock_path, const char *output_dir, diag_list *diags)
+{
+    int fd = open(lock_path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        diag_add(diags, DIAG_ERROR, lock_path, 0, 0,
+                 "cannot open the lock file: %s; check that the folder of the output exists "
+                 "and is writable",
+                 strerror(errno));
+        return -1;
+    }
+    int r;
+    while ((r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
+        ;
+    if (r < 0 && errno == EWOULDBLOCK) {
+        fprintf(stderr,
+                "handbook: another build is publishing to %s (lock %s); waiting for it to "
+                "finish\n",
+                output_dir, lock_path);
+        while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+            ;
+    }
+    if (r < 0) {
+        diag_add(diags, DIAG_ERROR, lock_path, 0, 0, "cannot lock the file: %s",
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 publisher *publish_begin(const char *output_dir, diag_list *diags)
 {
-    buf out = BUF_INIT, staging = BUF_INIT;
+    buf out = BUF_INIT, staging = BUF_INIT, lock = BUF_INIT;
     buf_append_str(&out, output_dir);
     while (out.len > 1 && out.data[out.len - 1] == '/')
         out.data[--out.len] = '\0';
     /* ".NAME.new" in the same parent folder, so the final rename stays on one
-     * file system. A leftover from a killed build is removed first. */
+     * file system, and ".NAME.lock" beside it. Only the holder of the lock
+     * touches the staging folder; a leftover from a killed build is removed
+     * first. */
     const char *slash = strrchr(out.data, '/');
-    if (slash)
+    if (slash) {
         buf_printf(&staging, "%.*s/.%s.new", (int)(slash - out.data), out.data, slash + 1);
-    else
+        buf_printf(&lock, "%.*s/.%s.lock", (int)(slash - out.data), out.data, slash + 1);
+    } else {
         buf_printf(&staging, ".%s.new", out.data);
+        buf_printf(&lock, ".%s.lock", out.data);
+    }
+    publisher *pub = NULL;
+    int lock_fd = take_lock(lock.data, out.data, diags);
+    if (lock_fd < 0)
+        goto done;
     remove_tree(staging.data);
     if (mkdir(staging.data, 0755) < 0) {
         diag_add(diags, DIAG_ERROR, staging.data, 0, 0, "cannot create the folder: %s",
                  strerror(errno));
-        buf_free(&out);
-        buf_free(&staging);
-        return NULL;
+        close(lock_fd);
+        goto done;
     }
-    publisher *pub = calloc(1, sizeof *pub);
+    pub = calloc(1, sizeof *pub);
     if (pub == NULL)
         abort();
     pub->output_dir = buf_detach(&out);
     pub->staging = buf_detach(&staging);
+    pub->lock_fd = lock_fd;
+done:
+    buf_free(&out);
+    buf_free(&staging);
+    buf_free(&lock);
     return pub;
 }
 
@@ -119,8 +169,10 @@ int publish_write(publisher *pub, const char *path, const void *data, size_t len
     return status;
 }
 
+/* Frees pub and releases the lock, after the staging folder is gone. */
 static void free_publisher(publisher *pub)
 {
+    close(pub->lock_fd);
     free(pub->output_dir);
     free(pub->staging);
     free(pub);

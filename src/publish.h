@@ -4,7 +4,14 @@
  * Files are written into a fresh folder beside the output folder; only when the
  * whole build has succeeded is it swapped with the output folder in one atomic
  * rename (renameat2 RENAME_EXCHANGE). A failed build removes its folder and
- * leaves the published site exactly as it was. */
+ * leaves the published site exactly as it was.
+ *
+ * For output folder NAME the new site is ".NAME.new" and the lock ".NAME.lock",
+ * both in NAME's parent folder. publish_begin takes an exclusive flock on the
+ * lock before it touches ".NAME.new" (saying once on stderr that it waits when
+ * another build holds it) and commit or abort releases it. The kernel drops the
+ * lock of a killed build, and the next build removes the ".NAME.new" it left,
+ * so recovery needs nothing. The lock file is kept on purpose. */
 #ifndef HANDBOOK_PUBLISH_H
 #define HANDBOOK_PUBLISH_H
 
@@ -14,8 +21,9 @@
 
 typedef struct publisher publisher;
 
-/* Prepares to publish into output_dir. Returns a publisher (free it with
- * publish_commit or publish_abort), or NULL with an error in diags. */
+/* Prepares to publish into output_dir, waiting for the lock while another build
+ * holds it. Returns a publisher (free it with publish_commit or publish_abort),
+ * or NULL with an error in diags. */
 publisher *publish_begin(const char *output_dir, diag_list *diags);
 
 /* Writes one file at path, relative to the output folder ('/'-separated, no
