@@ -7,21 +7,13 @@
 #
 # Ends with "N passed, N failed".
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-handbook=${1:-build/handbook}
-case "$handbook" in /*) ;; *) handbook="$top/$handbook" ;; esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
+. "$(dirname "$0")/shtest.sh" "$@"
 
 export GIT_AUTHOR_NAME="Test" GIT_AUTHOR_EMAIL="test@example.org"
 export GIT_COMMITTER_NAME="Test" GIT_COMMITTER_EMAIL="test@example.org"
 export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp" NO_COLOR=
 unset NO_COLOR
 
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for line in "$@"; do echo "  $line"; done; }
 
 # run NAME CMD...: runs the command, keeping its stdout, stderr and status.
 run() {
@@ -414,5 +406,4 @@ run "$handbook" check --repo "$top"
 if [ "$status" -eq 0 ] && ! grep -q "warning:" "$tmp/err"; then ok "this repository's handbook checks with no errors or warnings"; else
     not_ok "this repository's handbook checks with no errors or warnings" "$(cat "$tmp/err")"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

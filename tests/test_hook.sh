@@ -7,19 +7,11 @@
 #
 # Ends with "N passed, N failed".
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-handbook=${1:-build/handbook}
-case "$handbook" in /*) ;; *) handbook="$top/$handbook" ;; esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
+. "$(dirname "$0")/shtest.sh" "$@"
 
 export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp"
 unset GIT_DIR GIT_WORK_TREE NO_COLOR
 
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for line in "$@"; do echo "  $line"; done; }
 
 # run CMD...: runs the command, keeping its stdout and stderr together, and its status.
 run() {
@@ -141,5 +133,4 @@ run "$handbook" hook remove --repo "$tmp/site.git" -o "$tmp/www"
 run "$handbook" build --repo "$top/tests/sites/basic/repo" -o "$tmp/x" --force
 [ "$status" -eq 64 ] && ok "--force outside hook install is a usage error (64)" || not_ok "--force outside hook install is a usage error (64)" "status $status"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

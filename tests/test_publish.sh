@@ -9,18 +9,10 @@
 #
 # Ends with "N passed, N failed".
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-handbook=${1:-build/handbook}
-case "$handbook" in /*) ;; *) handbook="$top/$handbook" ;; esac
+. "$(dirname "$0")/shtest.sh" "$@"
 rounds=${ROUNDS:-15}
-tmp=$(mktemp -d)
 reader_pid=
 trap '[ -n "$reader_pid" ] && kill "$reader_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for line in "$@"; do echo "  $line"; done; }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 random() { od -An -N4 -tu4 /dev/urandom | tr -d ' '; } # a random 32-bit number
@@ -190,5 +182,4 @@ if [ $status -eq 1 ] && grep -q "kapot.md:4:5: error: link to" "$tmp/err" && dif
     ok "a build that fails while rendering leaves the published site as it was"
 else not_ok "a build that fails while rendering leaves the published site as it was" "status $status" "$(cat "$tmp/err")"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
