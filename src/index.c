@@ -67,8 +67,6 @@ struct index_builder {
     words *words;
     strmap vocabulary; /* folded word -> term */
     strmap terms;      /* stem -> term */
-    term **term_list;
-    size_t term_count, term_cap;
     doc_entry *docs;
     size_t doc_count, doc_cap;
     struct libdeflate_compressor *gzip;
@@ -246,9 +244,9 @@ void index_free(index_builder *ix)
 {
     if (ix == NULL)
         return;
-    for (size_t i = 0; i < ix->term_count; i++)
-        free(ix->term_list[i]->postings);
-    free(ix->term_list);
+    for (size_t i = 0; i < ix->terms.cap; i++)
+        if (ix->terms.entries[i].key != NULL)
+            free(((term *)ix->terms.entries[i].value)->postings);
     free(ix->docs);
     libdeflate_free_compressor(ix->gzip);
     buf_free(&ix->gzipped);
@@ -295,13 +293,6 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
             t = arena_alloc(&ix->arena, sizeof *t);
             t->stem = stem;
             strmap_put(&ix->terms, stem, t);
-            if (ix->term_count == ix->term_cap) {
-                ix->term_cap = ix->term_cap ? ix->term_cap * 2 : 1024;
-                ix->term_list = realloc(ix->term_list, ix->term_cap * sizeof *ix->term_list);
-                if (ix->term_list == NULL)
-                    abort();
-            }
-            ix->term_list[ix->term_count++] = t;
         }
         strmap_put(&ix->vocabulary, arena_strndup(&ix->arena, ix->fold.data, ix->fold.len), t);
     }
@@ -500,11 +491,10 @@ static size_t term_forms(const glossary *g, const page *p, const char *forms[MAX
 {
     size_t n = 0;
     forms[n++] = p->title;
-    const value *abbr =
-        g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
-    *has_abbreviation = abbr && abbr->kind == VALUE_STRING;
-    if (*has_abbreviation)
-        forms[n++] = abbr->as.string.text;
+    const char *abbreviation = page_abbreviation(g, p);
+    *has_abbreviation = abbreviation != NULL;
+    if (abbreviation != NULL)
+        forms[n++] = abbreviation;
     const value *syn = value_map_get_str(p->front_matter, "synonyms");
     for (size_t k = 0; syn && syn->kind == VALUE_LIST && k < syn->as.list.count && n < MAX_FORMS; k++)
         if (syn->as.list.items[k]->kind == VALUE_STRING)
@@ -576,13 +566,10 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
      * title, so that "DGA" puts the term DGA stands for first. (Not the
      * synonyms: "samenwerkingsverband passend onderwijs" is no name.) */
     const glossary *g = &ix->site->config.glossary;
-    if (g->terms != NULL && p->collection == g->terms) {
-        const char *forms[MAX_FORMS];
-        bool has_abbreviation;
-        term_forms(g, p, forms, &has_abbreviation);
-        if (has_abbreviation)
-            add_text(&ad, forms[1], strlen(forms[1]), 0, FIELD_TITLE);
-    }
+    const char *abbreviation =
+        g->terms != NULL && p->collection == g->terms ? page_abbreviation(g, p) : NULL;
+    if (abbreviation != NULL)
+        add_text(&ad, abbreviation, strlen(abbreviation), 0, FIELD_TITLE);
     buf json = BUF_INIT;
     buf_append_str(&json, "{\"url\":");
     json_cstring(&json, url);
@@ -631,6 +618,14 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Writes a file of the index while index_finish runs; a failure (in diags)
+ * fails the build, but the other files are still written. */
+static void write_file(index_builder *ix, const char *path, const buf *content)
+{
+    if (publish_write(ix->pub, path, content->data, content->len, ix->diags) < 0)
+        ix->status = -1;
+}
+
 /* Writes one JSON object per shard from keys sorted by shard; write_value
  * appends the value of a key. */
 typedef void (*value_writer)(index_builder *ix, buf *out, const char *key);
@@ -658,8 +653,7 @@ static void write_shards(index_builder *ix, const char *folder, const char **key
         buf_append_str(&json, "}\n");
         char path[96];
         snprintf(path, sizeof path, INDEX_FOLDER "/%s/%s.json", folder, shard);
-        if (publish_write(ix->pub, path, json.data, json.len, ix->diags) < 0)
-            ix->status = -1;
+        write_file(ix, path, &json);
     }
     buf_free(&json);
 }
@@ -728,8 +722,7 @@ static void write_postings(index_builder *ix, buf *out, const char *stem)
         unsigned file = ix->own_files++;
         char path[64];
         snprintf(path, sizeof path, INDEX_FOLDER "/postings/%u.txt", file);
-        if (publish_write(ix->pub, path, packed->data, packed->len, ix->diags) < 0)
-            ix->status = -1;
+        write_file(ix, path, packed);
         buf_printf(out, "%u]", file);
     } else {
         buf_append_char(out, '"');
@@ -976,12 +969,6 @@ static void split_compounds(index_builder *ix)
 }
 
 /* ---------- the files ---------- */
-
-static void write_file(index_builder *ix, const char *path, const buf *content)
-{
-    if (publish_write(ix->pub, path, content->data, content->len, ix->diags) < 0)
-        ix->status = -1;
-}
 
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
 {

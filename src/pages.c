@@ -13,6 +13,13 @@ static const char *const computed_fields[] = {"url",     "permalink",  "content"
                                               "toc",     "has_toc",    "file",    "slug",
                                               "collection", "is_home", "pages",   NULL};
 
+const char *page_abbreviation(const glossary *g, const page *p)
+{
+    const value *v =
+        g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
+    return v && v->kind == VALUE_STRING ? v->as.string.text : NULL;
+}
+
 void pages_add(arena *a, page_list *list, page *p)
 {
     if (list->count == list->cap) {

@@ -90,6 +90,10 @@ typedef struct page_list {
 
 void pages_add(arena *a, page_list *list, page *p);
 
+/* The abbreviation a glossary term's page gives (g's abbreviation field),
+ * or NULL. */
+const char *page_abbreviation(const glossary *g, const page *p);
+
 /* Creates a page that comes from no file (overviews, facet pages). */
 page *pages_generated(arena *a, const char *url, const char *title, const char *layout,
                       source_pos layout_pos);

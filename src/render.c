@@ -272,6 +272,14 @@ static void put_backlinks(arena *a, const site *s, const page *p, value *page_va
     put(a, page_value, "backlinks", backlinks);
 }
 
+/* The page's file on the git host by url_pattern, or false. */
+static value *source_url_value(arena *a, const char *url_pattern, const page *p)
+{
+    if (url_pattern == NULL || p->source_path == NULL)
+        return value_new_bool(a, false, no_pos());
+    return text_value(a, config_source_url(a, url_pattern, p->source_path));
+}
+
 /* What git knows of the page, and the links to its source on the git host.
  * Always set, false when unknown, because a missing name is an error. */
 static void put_history(arena *a, const site *s, const page *p, value *page_value)
@@ -296,13 +304,8 @@ static void put_history(arena *a, const site *s, const page *p, value *page_valu
     const config *c = &s->config;
     bool linked = p->source_path && (c->edit_url || c->history_url);
     put(a, page_value, "has_source_info", value_new_bool(a, h != NULL || linked, no_pos()));
-    put(a, page_value, "edit_url",
-        c->edit_url && p->source_path ? text_value(a, config_source_url(a, c->edit_url, p->source_path))
-                                      : value_new_bool(a, false, no_pos()));
-    put(a, page_value, "history_url",
-        c->history_url && p->source_path
-            ? text_value(a, config_source_url(a, c->history_url, p->source_path))
-            : value_new_bool(a, false, no_pos()));
+    put(a, page_value, "edit_url", source_url_value(a, c->edit_url, p));
+    put(a, page_value, "history_url", source_url_value(a, c->history_url, p));
 }
 
 static value *facet_values_value(arena *a, const site *s, const facet_group *g)
@@ -476,19 +479,17 @@ static void load_terms(renderer *r, arena *a)
         if (p->collection != g->terms || p->source_path == NULL)
             continue;
         const value *definition = value_map_get_str(p->front_matter, g->definition_field);
-        const value *abbreviation =
-            g->abbreviation_field ? value_map_get_str(p->front_matter, g->abbreviation_field) : NULL;
+        const char *abbreviation = page_abbreviation(g, p);
         buf text = BUF_INIT;
         value_append_text(&text, definition);
         const char *url = config_site_path(a, &r->site->config, p->url);
         r->terms[r->term_count++] = (glossary_term){escaped_like_cmark(a, p->title), false,
                                                     escaped(a, text.data), url, p->url};
-        if (abbreviation != NULL && abbreviation->kind == VALUE_STRING) {
+        if (abbreviation != NULL) {
             buf title = BUF_INIT;
             buf_printf(&title, "%s: %s", p->title, text.data);
             r->terms[r->term_count++] = (glossary_term){
-                escaped_like_cmark(a, abbreviation->as.string.text), true, escaped(a, title.data),
-                url, p->url};
+                escaped_like_cmark(a, abbreviation), true, escaped(a, title.data), url, p->url};
             buf_free(&title);
         }
         buf_free(&text);
