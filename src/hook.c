@@ -13,6 +13,7 @@
 #include <git2.h>
 
 #include "buf.h"
+#include "publish.h"
 
 /* A hook larger than this is surely not one of ours; only its start is read
  * when looking for the marker. */
@@ -36,15 +37,6 @@ static void append_shell_quoted(buf *out, const char *text)
             buf_append_char(out, *p);
     }
     buf_append_char(out, '\'');
-}
-
-/* Whether folder outer is folder inner or one of its parents; both are real paths. */
-static bool path_contains(const char *outer, const char *inner)
-{
-    size_t n = strlen(outer);
-    if (n == 1 && outer[0] == '/')
-        return true;
-    return strncmp(outer, inner, n) == 0 && (inner[n] == '/' || inner[n] == '\0');
 }
 
 /* Makes the output folder absolute without requiring it to exist yet (the first
@@ -290,11 +282,11 @@ int hook_install(const char *repo_dir, const char *output_dir, const char *branc
         goto done;
     }
     /* Each build replaces the output folder as a whole. */
-    if (path_contains(output, repo_real) || path_contains(repo_real, output)) {
+    if (publish_folder_contains(output, repo_real) || publish_folder_contains(repo_real, output)) {
         diag_add(diags, DIAG_ERROR, NULL, 0, 0,
                  "the output folder '%s' %s the repository '%s'; every push replaces the "
                  "output folder, so choose one outside it with -o", output,
-                 path_contains(output, repo_real) ? "contains" : "is inside", repo_real);
+                 publish_folder_contains(output, repo_real) ? "contains" : "is inside", repo_real);
         goto done;
     }
 

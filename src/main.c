@@ -8,6 +8,7 @@
 #include "build.h"
 #include "diag.h"
 #include "hook.h"
+#include "publish.h"
 
 #define HANDBOOK_VERSION "0.1.0"
 
@@ -58,11 +59,8 @@ static const char *unsafe_output(const char *output, const char *repo)
         return NULL; /* does not exist yet: nothing to replace */
     if (realpath(repo, repo_real) != NULL && strcmp(out_real, repo_real) == 0)
         return "is the repository itself";
-    if (realpath(".", cwd_real) != NULL) {
-        size_t n = strlen(out_real);
-        if (strncmp(cwd_real, out_real, n) == 0 && (cwd_real[n] == '/' || cwd_real[n] == '\0'))
-            return "contains the current folder";
-    }
+    if (realpath(".", cwd_real) != NULL && publish_folder_contains(out_real, cwd_real))
+        return "contains the current folder";
     return NULL;
 }
 

@@ -214,6 +214,14 @@ void publish_abort(publisher *pub)
     free_publisher(pub);
 }
 
+bool publish_folder_contains(const char *outer, const char *inner)
+{
+    size_t n = strlen(outer);
+    if (n == 1 && outer[0] == '/')
+        return true;
+    return strncmp(outer, inner, n) == 0 && (inner[n] == '/' || inner[n] == '\0');
+}
+
 size_t publish_file_count(const publisher *pub)
 {
     return pub ? pub->files : 0;

@@ -15,6 +15,7 @@
 #ifndef HANDBOOK_PUBLISH_H
 #define HANDBOOK_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -37,6 +38,11 @@ int publish_commit(publisher *pub, diag_list *diags);
 
 /* Throws the new files away, leaves the published site as it was, frees pub. */
 void publish_abort(publisher *pub);
+
+/* Whether folder outer is folder inner or one of its parents; both are real
+ * paths (realpath). An output folder must contain neither the repository nor
+ * the current folder, since publishing replaces it whole. */
+bool publish_folder_contains(const char *outer, const char *inner);
 
 /* Number of files written so far. */
 size_t publish_file_count(const publisher *pub);
