@@ -15,7 +15,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 FUZZ_SECONDS ?= 60
 
-PKGS := yaml-0.1 libcmark-gfm libgit2 libutf8proc libdeflate
+PKGS := yaml-0.1 libcmark-gfm libgit2 libutf8proc libdeflate libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # cmark-gfm-extensions and libstemmer ship no pkg-config file on Debian.
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lstemmer -lm

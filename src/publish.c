@@ -11,13 +11,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "buf.h"
+#include "record.h"
+#include "strmap.h"
+
+/* A file of the folder being prepared, as the record of the previous site
+ * says it is. */
+typedef struct staged_file {
+    record_hash hash;
+    bool handled; /* written, kept or replaced by this build */
+} staged_file;
 
 struct publisher {
     char *output_dir; /* as given, without trailing slash */
     char *staging;    /* the new site, beside output_dir */
+    char *old_copy;   /* ".NAME.old": the site before the published one */
+    char *record_path, *old_record_path, *new_record_path;
     int lock_fd;      /* holds the flock on ".NAME.lock" until commit or abort */
-    size_t files;
+    arena arena;
+    record *published; /* the record of output_dir, or NULL: a full build */
+    record *previous;  /* the record of the old copy, while its files are staged */
+    strmap published_by_hash; /* hash in hex -> a path in output_dir with that content */
+    strmap staged;    /* path -> staged_file: what the staging folder holds now */
+    strmap written;   /* paths of this build's outputs */
+    buf outputs;      /* the record's "outputs" section: path and hash of each */
+    size_t output_count;
+    buf sections;     /* the other stages' record sections, ready to append */
+    size_t files, changed;
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -66,45 +87,135 @@ static int take_lock(const char *lock_path, const char *output_dir, diag_list *d
     return fd;
 }
 
+static void free_publisher(publisher *pub);
+
+/* "DIR/.NAME.SUFFIX" for output folder "DIR/NAME". */
+static char *beside(const buf *out, const char *suffix)
+{
+    buf b = BUF_INIT;
+    const char *slash = strrchr(out->data, '/');
+    if (slash)
+        buf_printf(&b, "%.*s/.%s%s", (int)(slash - out->data), out->data, slash + 1, suffix);
+    else
+        buf_printf(&b, ".%s%s", out->data, suffix);
+    return buf_detach(&b);
+}
+
+static void hash_hex(record_hash h, char hex[33])
+{
+    snprintf(hex, 33, "%016llx%016llx", (unsigned long long)h.high, (unsigned long long)h.low);
+}
+
+/* The record that describes folder dir, from the first of paths that does. */
+static record *load_record(const char *dir, const char *const *paths, size_t count)
+{
+    struct stat st;
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        record *r = record_load(paths[i], record_generator(), st.st_dev, st.st_ino);
+        if (r != NULL)
+            return r;
+    }
+    return NULL;
+}
+
+/* Reads the "outputs" section of r: calls each(pub, path, hash) per file;
+ * false when the section is damaged. */
+static bool read_outputs(publisher *pub, const record *r,
+                         void (*each)(publisher *, const char *, record_hash))
+{
+    record_reader rr = record_reader_of(r, "outputs");
+    uint64_t count = record_read_number(&rr);
+    for (uint64_t i = 0; i < count && !rr.failed; i++) {
+        const char *path = record_read_string(&rr, NULL);
+        record_hash h = record_read_hash(&rr);
+        if (!rr.failed)
+            each(pub, path, h);
+    }
+    return !rr.failed;
+}
+
+static void note_published(publisher *pub, const char *path, record_hash h)
+{
+    char hex[33];
+    hash_hex(h, hex);
+    strmap_put(&pub->published_by_hash, arena_strdup(&pub->arena, hex), (void *)path);
+}
+
+static void note_staged(publisher *pub, const char *path, record_hash h)
+{
+    staged_file *f = arena_alloc(&pub->arena, sizeof *f);
+    f->hash = h;
+    strmap_put(&pub->staged, path, f);
+}
+
+/* Makes the staging folder: the site before the published one when both
+ * records are good, so that only what changed since then is written; else an
+ * empty folder. */
+static int prepare_staging(publisher *pub, diag_list *diags)
+{
+    remove_tree(pub->staging); /* left by a killed build */
+    const char *old_records[] = {pub->old_record_path};
+    if (pub->published != NULL)
+        pub->previous = load_record(pub->old_copy, old_records, 1);
+    unlink(pub->old_record_path); /* from here on, the old copy changes */
+    if (pub->previous != NULL && read_outputs(pub, pub->previous, note_staged) &&
+        rename(pub->old_copy, pub->staging) == 0)
+        return 0;
+    strmap_free(&pub->staged);
+    pub->staged = (strmap)STRMAP_INIT;
+    remove_tree(pub->old_copy);
+    if (mkdir(pub->staging, 0755) < 0) {
+        diag_add(diags, DIAG_ERROR, pub->staging, 0, 0, "cannot create the folder: %s",
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 publisher *publish_begin(const char *output_dir, diag_list *diags)
 {
-    buf out = BUF_INIT, staging = BUF_INIT, lock = BUF_INIT;
+    buf out = BUF_INIT;
     buf_append_str(&out, output_dir);
     while (out.len > 1 && out.data[out.len - 1] == '/')
         out.data[--out.len] = '\0';
-    /* ".NAME.new" in the same parent folder, so the final rename stays on one
-     * file system, and ".NAME.lock" beside it. Only the holder of the lock
-     * touches the staging folder; a leftover from a killed build is removed
-     * first. */
-    const char *slash = strrchr(out.data, '/');
-    if (slash) {
-        buf_printf(&staging, "%.*s/.%s.new", (int)(slash - out.data), out.data, slash + 1);
-        buf_printf(&lock, "%.*s/.%s.lock", (int)(slash - out.data), out.data, slash + 1);
-    } else {
-        buf_printf(&staging, ".%s.new", out.data);
-        buf_printf(&lock, ".%s.lock", out.data);
-    }
-    publisher *pub = NULL;
-    int lock_fd = take_lock(lock.data, out.data, diags);
-    if (lock_fd < 0)
-        goto done;
-    remove_tree(staging.data);
-    if (mkdir(staging.data, 0755) < 0) {
-        diag_add(diags, DIAG_ERROR, staging.data, 0, 0, "cannot create the folder: %s",
-                 strerror(errno));
-        close(lock_fd);
-        goto done;
-    }
-    pub = calloc(1, sizeof *pub);
+    /* Everything lives in the output folder's parent, so the renames stay on
+     * one file system: ".NAME.new" (the site being made), ".NAME.old" (the
+     * site before the published one, reused as the next ".NAME.new"), their
+     * records, and the lock. Only the holder of the lock touches them. */
+    publisher *pub = calloc(1, sizeof *pub);
     if (pub == NULL)
         abort();
+    *pub = (publisher){.lock_fd = -1, .arena = ARENA_INIT, .outputs = BUF_INIT,
+                       .sections = BUF_INIT};
+    pub->staging = beside(&out, ".new");
+    pub->old_copy = beside(&out, ".old");
+    pub->record_path = beside(&out, ".record");
+    pub->old_record_path = beside(&out, ".old.record");
+    pub->new_record_path = beside(&out, ".record.new");
+    char *lock = beside(&out, ".lock");
     pub->output_dir = buf_detach(&out);
-    pub->staging = buf_detach(&staging);
-    pub->lock_fd = lock_fd;
-done:
-    buf_free(&out);
-    buf_free(&staging);
-    buf_free(&lock);
+    pub->lock_fd = take_lock(lock, pub->output_dir, diags);
+    free(lock);
+    if (pub->lock_fd < 0) {
+        free_publisher(pub);
+        return NULL;
+    }
+    /* A build killed after its swap but before renaming its record leaves
+     * the right one as ".NAME.record.new". */
+    const char *records[] = {pub->new_record_path, pub->record_path};
+    pub->published = load_record(pub->output_dir, records, 2);
+    if (pub->published && !read_outputs(pub, pub->published, note_published)) {
+        record_free(pub->published);
+        pub->published = NULL;
+        strmap_free(&pub->published_by_hash);
+        pub->published_by_hash = (strmap)STRMAP_INIT;
+    }
+    if (prepare_staging(pub, diags) < 0) {
+        publish_abort(pub);
+        return NULL;
+    }
     return pub;
 }
 
@@ -122,33 +233,33 @@ static bool safe_relative_path(const char *path)
     return true;
 }
 
-int publish_write(publisher *pub, const char *path, const void *data, size_t len,
-                  diag_list *diags)
+/* Makes the parent folders of full (a path in the staging folder, whose
+ * first len_before bytes are the staging folder), replacing a file of the
+ * old copy where a folder must now be. */
+static int make_parents(buf *full, size_t staging_len, diag_list *diags)
 {
-    if (!safe_relative_path(path)) {
-        diag_add(diags, DIAG_ERROR, path, 0, 0,
-                 "refusing to write outside the output folder; check the URL settings");
-        return -1;
-    }
-    if (pub == NULL)
-        return 0;
-    buf full = BUF_INIT;
-    buf_printf(&full, "%s/%s", pub->staging, path);
-    /* Create the parent folders; the staging folder is new, so nothing in
-     * it can be a symlink planted by someone else. */
-    for (char *p = full.data + strlen(pub->staging) + 1; (p = strchr(p, '/')) != NULL; p++) {
+    for (char *p = full->data + staging_len + 1; (p = strchr(p, '/')) != NULL; p++) {
         *p = '\0';
-        if (mkdir(full.data, 0755) < 0 && errno != EEXIST) {
-            diag_add(diags, DIAG_ERROR, full.data, 0, 0, "cannot create the folder: %s",
+        struct stat st;
+        if (mkdir(full->data, 0755) < 0 && errno == EEXIST && lstat(full->data, &st) == 0 &&
+            !S_ISDIR(st.st_mode) && unlink(full->data) == 0)
+            mkdir(full->data, 0755);
+        if (lstat(full->data, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            diag_add(diags, DIAG_ERROR, full->data, 0, 0, "cannot create the folder: %s",
                      strerror(errno));
-            buf_free(&full);
             return -1;
         }
         *p = '/';
     }
-    int fd = open(full.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    return 0;
+}
+
+/* Writes a new file (never into an existing one: its inode may be shared
+ * with the published site). */
+static int write_new_file(const char *path, const char *bytes, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     int status = fd < 0 ? -1 : 0;
-    const char *bytes = data;
     while (status == 0 && len > 0) {
         ssize_t n = write(fd, bytes, len);
         if (n < 0 && errno == EINTR)
@@ -160,29 +271,182 @@ int publish_write(publisher *pub, const char *path, const void *data, size_t len
     }
     if (fd >= 0 && close(fd) < 0)
         status = -1;
-    if (status < 0)
-        diag_add(diags, DIAG_ERROR, full.data, 0, 0, "cannot write the file: %s",
-                 errno == EEXIST ? "two outputs have the same name" : strerror(errno));
-    else
-        pub->files++;
-    buf_free(&full);
     return status;
 }
 
-/* Frees pub and releases the lock, after the staging folder is gone. */
+/* Puts the file with contents hash at path in the staging folder: keeps it
+ * when the old copy has it there already, else links the published site's
+ * file with that content (so its modification time stays, and an rsync of
+ * the site skips it), else writes data. Returns 1 when done, 0 when only
+ * writing would do and data is NULL, -1 on error. */
+static int stage(publisher *pub, const char *path, record_hash hash, const void *data,
+                 size_t len, diag_list *diags)
+{
+    if (strmap_get(&pub->written, path) != NULL) {
+        diag_add(diags, DIAG_ERROR, path, 0, 0,
+                 "two outputs have the same name; check the URL settings");
+        return -1;
+    }
+    staged_file *old = strmap_get(&pub->staged, path);
+    char hex[33];
+    hash_hex(hash, hex);
+    const char *published = strmap_get(&pub->published_by_hash, hex);
+    buf full = BUF_INIT, from = BUF_INIT;
+    int status = 0;
+    if (old != NULL && !old->handled && record_hash_equal(old->hash, hash)) {
+        old->handled = true;
+        status = 1;
+    } else if (data == NULL && published == NULL) {
+        return 0;
+    } else {
+        buf_printf(&full, "%s/%s", pub->staging, path);
+        status = make_parents(&full, strlen(pub->staging), diags);
+    }
+    if (status == 0 && old != NULL) {
+        old->handled = true;
+        if (unlink(full.data) < 0 && errno == EISDIR)
+            remove_tree(full.data);
+    }
+    if (status == 0 && published != NULL) {
+        buf_printf(&from, "%s/%s", pub->output_dir, published);
+        if (link(from.data, full.data) == 0) {
+            status = 1;
+        } else if (data == NULL) {
+            status = 0; /* gone from the published site: make it again */
+        }
+    }
+    if (status == 0 && data != NULL) {
+        if (write_new_file(full.data, data, len) < 0) {
+            diag_add(diags, DIAG_ERROR, full.data, 0, 0, "cannot write the file: %s",
+                     strerror(errno));
+            status = -1;
+        } else {
+            pub->changed++;
+            status = 1;
+        }
+    }
+    if (status == 1) {
+        strmap_put(&pub->written, arena_strdup(&pub->arena, path), pub);
+        record_write_string(&pub->outputs, path, strlen(path));
+        record_write_hash(&pub->outputs, hash);
+        pub->output_count++;
+        pub->files++;
+    }
+    buf_free(&full);
+    buf_free(&from);
+    return status;
+}
+
+int publish_write(publisher *pub, const char *path, const void *data, size_t len,
+                  diag_list *diags)
+{
+    if (!safe_relative_path(path)) {
+        diag_add(diags, DIAG_ERROR, path, 0, 0,
+                 "refusing to write outside the output folder; check the URL settings");
+        return -1;
+    }
+    if (pub == NULL)
+        return 0;
+    return stage(pub, path, record_hash_of(data, len), data, len, diags) < 0 ? -1 : 0;
+}
+
+int publish_reuse(publisher *pub, const char *path, record_hash hash, diag_list *diags)
+{
+    if (pub == NULL || pub->published == NULL || !safe_relative_path(path))
+        return 0;
+    return stage(pub, path, hash, NULL, 0, diags);
+}
+
+const record *publish_previous(const publisher *pub)
+{
+    return pub ? pub->published : NULL;
+}
+
+void publish_record(publisher *pub, const char *name, const buf *content)
+{
+    if (pub != NULL)
+        record_add_section(&pub->sections, name, content);
+}
+
+/* Frees pub and releases the lock. */
 static void free_publisher(publisher *pub)
 {
-    close(pub->lock_fd);
+    if (pub->lock_fd >= 0)
+        close(pub->lock_fd);
+    record_free(pub->published);
+    record_free(pub->previous);
+    strmap_free(&pub->published_by_hash);
+    strmap_free(&pub->staged);
+    strmap_free(&pub->written);
+    buf_free(&pub->outputs);
+    buf_free(&pub->sections);
+    arena_free(&pub->arena);
     free(pub->output_dir);
     free(pub->staging);
+    free(pub->old_copy);
+    free(pub->record_path);
+    free(pub->old_record_path);
+    free(pub->new_record_path);
     free(pub);
+}
+
+/* Removes the files of the old copy that the new site does not have, and
+ * the folders that leaves empty. */
+static void remove_stale(publisher *pub)
+{
+    buf full = BUF_INIT;
+    for (size_t i = 0; i < pub->staged.cap; i++) {
+        const strmap_entry *e = &pub->staged.entries[i];
+        if (e->key == NULL || ((staged_file *)e->value)->handled)
+            continue;
+        buf_clear(&full);
+        buf_printf(&full, "%s/%s", pub->staging, e->key);
+        if (unlink(full.data) < 0)
+            continue;
+        size_t root = strlen(pub->staging);
+        for (char *slash; (slash = strrchr(full.data, '/')) != NULL && (size_t)(slash - full.data) > root;) {
+            *slash = '\0';
+            if (rmdir(full.data) < 0)
+                break;
+        }
+    }
+    buf_free(&full);
+}
+
+/* Writes the record of the staging folder as ".NAME.record.new". */
+static int write_record(publisher *pub, diag_list *diags)
+{
+    struct stat st;
+    if (stat(pub->staging, &st) < 0) {
+        diag_add(diags, DIAG_ERROR, pub->staging, 0, 0, "cannot read the folder: %s",
+                 strerror(errno));
+        return -1;
+    }
+    buf file = BUF_INIT, outputs = BUF_INIT;
+    record_begin(&file, record_generator(), st.st_dev, st.st_ino);
+    record_write_number(&outputs, pub->output_count);
+    buf_append(&outputs, pub->outputs.data, pub->outputs.len);
+    record_add_section(&file, "outputs", &outputs);
+    buf_append(&file, pub->sections.data, pub->sections.len);
+    record_end(&file);
+    unlink(pub->new_record_path);
+    int status = write_new_file(pub->new_record_path, file.data, file.len);
+    if (status < 0)
+        diag_add(diags, DIAG_ERROR, pub->new_record_path, 0, 0, "cannot write the file: %s",
+                 strerror(errno));
+    buf_free(&file);
+    buf_free(&outputs);
+    return status;
 }
 
 int publish_commit(publisher *pub, diag_list *diags)
 {
-    int status = 0;
+    remove_stale(pub);
+    int status = write_record(pub, diags);
     struct stat st;
-    if (lstat(pub->output_dir, &st) == 0) {
+    if (status < 0) {
+        remove_tree(pub->staging);
+    } else if (lstat(pub->output_dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
             diag_add(diags, DIAG_ERROR, pub->output_dir, 0, 0,
                      "the output is not a folder; remove it or choose another with -o");
@@ -193,15 +457,26 @@ int publish_commit(publisher *pub, diag_list *diags)
                      strerror(errno));
             status = -1;
         }
-        /* Now the old site sits in the staging folder (or, on failure, the
-         * unpublished new one): either way it goes. */
-        remove_tree(pub->staging);
+        if (status < 0) {
+            remove_tree(pub->staging);
+        } else {
+            /* The site that was published is kept as the old copy, with its
+             * record, to become the next build's staging folder. A build
+             * killed in between leaves records that describe no folder:
+             * the next build is then a full one. */
+            rename(pub->staging, pub->old_copy);
+            rename(pub->record_path, pub->old_record_path);
+        }
     } else if (rename(pub->staging, pub->output_dir) < 0) {
         diag_add(diags, DIAG_ERROR, pub->output_dir, 0, 0, "cannot publish the site: %s",
                  strerror(errno));
         remove_tree(pub->staging);
         status = -1;
     }
+    if (status == 0)
+        rename(pub->new_record_path, pub->record_path);
+    else
+        unlink(pub->new_record_path);
     free_publisher(pub);
     return status;
 }
@@ -225,4 +500,9 @@ bool publish_folder_contains(const char *outer, const char *inner)
 size_t publish_file_count(const publisher *pub)
 {
     return pub ? pub->files : 0;
+}
+
+size_t publish_changed_count(const publisher *pub)
+{
+    return pub ? pub->changed : 0;
 }

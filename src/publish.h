@@ -6,8 +6,18 @@
  * rename (renameat2 RENAME_EXCHANGE). A failed build removes its folder and
  * leaves the published site exactly as it was.
  *
+ * Incremental: the published site is not thrown away but kept as ".NAME.old",
+ * and the next build starts from that copy, so it writes only the files that
+ * differ from it. A file whose contents the published site has already is
+ * hard-linked from there, not written: unchanged files keep their inode and
+ * modification time, and an rsync of the site sends only what changed. Both
+ * copies have a build record beside them (record.h): ".NAME.record" and
+ * ".NAME.old.record", listing every file with its hash, plus what the other
+ * stages add. Without a good record (a first build, another handbook binary,
+ * a build killed between its renames) the build writes everything.
+ *
  * For output folder NAME the new site is ".NAME.new" and the lock ".NAME.lock",
- * both in NAME's parent folder. publish_begin takes an exclusive flock on the
+ * all in NAME's parent folder. publish_begin takes an exclusive flock on the
  * lock before it touches ".NAME.new" (saying once on stderr that it waits when
  * another build holds it) and commit or abort releases it. The kernel drops the
  * lock of a killed build, and the next build removes the ".NAME.new" it left,
@@ -18,7 +28,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "diag.h"
+#include "record.h"
 
 typedef struct publisher publisher;
 
@@ -27,11 +39,27 @@ typedef struct publisher publisher;
  * or NULL with an error in diags. */
 publisher *publish_begin(const char *output_dir, diag_list *diags);
 
-/* Writes one file at path, relative to the output folder ('/'-separated, no
- * '..', not absolute: anything else is refused with an error). pub may be NULL
- * (a check run), in which case nothing is written. Returns 0 or -1. */
+/* Publishes one file at path, relative to the output folder ('/'-separated, no
+ * '..', not absolute: anything else is refused with an error): kept, linked
+ * or written as above. pub may be NULL (a check run), in which case nothing
+ * is written. Returns 0 or -1. */
 int publish_write(publisher *pub, const char *path, const void *data, size_t len,
                   diag_list *diags);
+
+/* Publishes at path the file with contents hash that the published site has
+ * (at any path), without the caller making it again. Returns 1 when done, 0
+ * when the published site does not have it (or pub is NULL, or this is a
+ * full build): the caller must then make it and publish_write it; -1 on
+ * error. */
+int publish_reuse(publisher *pub, const char *path, record_hash hash, diag_list *diags);
+
+/* The record of the published site, for the other stages to read their
+ * sections from; NULL when this build is a full one. Valid until commit or
+ * abort. */
+const record *publish_previous(const publisher *pub);
+
+/* Adds a section to the record written with the new site. */
+void publish_record(publisher *pub, const char *name, const buf *content);
 
 /* Makes the new site the published one and frees pub. Returns 0 or -1. */
 int publish_commit(publisher *pub, diag_list *diags);
@@ -44,7 +72,9 @@ void publish_abort(publisher *pub);
  * the current folder, since publishing replaces it whole. */
 bool publish_folder_contains(const char *outer, const char *inner);
 
-/* Number of files written so far. */
+/* Number of files in the new site so far, and how many of them had to be
+ * written (the rest were kept or linked). */
 size_t publish_file_count(const publisher *pub);
+size_t publish_changed_count(const publisher *pub);
 
 #endif

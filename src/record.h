@@ -1,0 +1,86 @@
+/* record.h - the build record: what a build leaves beside the output folder so
+ * that the next build can redo only what changed (incremental builds).
+ *
+ * A record is one file of named sections; each stage writes and reads its
+ * own (publish: the output files and their hashes; history: what the walk
+ * learned; render: each page's fingerprint; index: each page's words). The
+ * file starts with the generator that wrote it and the folder it describes
+ * (device and inode number), and ends with a checksum: a record of another
+ * handbook binary, of another folder (a build killed between its steps), or a
+ * damaged one is not used, and the build is then a full one. Nothing in a
+ * record is trusted beyond that: readers check every length.
+ *
+ * Hashes are XXH3 128-bit: fast enough to hash every output of a full build,
+ * and content changes are not crafted against them (a contributor cannot make
+ * the generator skip a page that the record does not describe). */
+#ifndef HANDBOOK_RECORD_H
+#define HANDBOOK_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+typedef struct record_hash {
+    uint64_t low, high;
+} record_hash;
+
+record_hash record_hash_of(const void *data, size_t len);
+bool record_hash_equal(record_hash a, record_hash b);
+
+/* A running hash over many pieces (a fingerprint of a page's inputs). */
+typedef struct record_hasher record_hasher;
+record_hasher *record_hasher_new(void);
+void record_hasher_reset(record_hasher *h);
+void record_hasher_add(record_hasher *h, const void *data, size_t len);
+/* Adds a string with its length, so that "ab"+"c" and "a"+"bc" differ. */
+void record_hasher_add_string(record_hasher *h, const char *s, size_t len);
+record_hash record_hasher_result(const record_hasher *h);
+void record_hasher_free(record_hasher *h);
+
+/* The hash of the running handbook binary itself: a record written by another
+ * build of the generator describes outputs it might make differently. */
+record_hash record_generator(void);
+
+/* ---------- reading ---------- */
+
+typedef struct record record;
+
+/* Loads the record at path if it exists, is whole, was written by generator
+ * and describes the folder with device dev and inode ino; else NULL. */
+record *record_load(const char *path, record_hash generator, dev_t dev, ino_t ino);
+void record_free(record *r);
+
+/* The bytes of section name, or NULL (*len 0) when the record has none. */
+const uint8_t *record_section(const record *r, const char *name, size_t *len);
+
+/* Reads the numbers and strings of a section in order. After any read past
+ * the end or of a malformed value, failed is set and every read returns 0 or
+ * "". */
+typedef struct record_reader {
+    const uint8_t *at, *end;
+    bool failed;
+} record_reader;
+
+record_reader record_reader_of(const record *r, const char *name);
+uint64_t record_read_number(record_reader *rr);
+/* A string written by record_write_string: NUL-terminated in place, valid as
+ * long as the record is. */
+const char *record_read_string(record_reader *rr, size_t *len);
+record_hash record_read_hash(record_reader *rr);
+bool record_reader_done(const record_reader *rr);
+
+/* ---------- writing ---------- */
+
+void record_write_number(buf *out, uint64_t n);
+void record_write_string(buf *out, const char *s, size_t len);
+void record_write_hash(buf *out, record_hash h);
+
+/* The whole file: header, the sections (name and content each), checksum. */
+void record_begin(buf *out, record_hash generator, dev_t dev, ino_t ino);
+void record_add_section(buf *out, const char *name, const buf *content);
+void record_end(buf *out);
+
+#endif
