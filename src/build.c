@@ -1,5 +1,7 @@
 #include "build.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "arena.h"
@@ -23,9 +25,19 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double stage_start;
+static void stage(const char *name)
+{
+    double now = seconds_now();
+    if (getenv("HANDBOOK_TIMINGS") && name)
+        fprintf(stderr, "timing: %-10s %7.1f ms\n", name, (now - stage_start) * 1000);
+    stage_start = now;
+}
+
 int build_run(const build_options *opts, build_result *result, diag_list *diags)
 {
     double start = seconds_now();
+    stage(NULL);
     *result = (build_result){0};
     arena a = ARENA_INIT;
     site s = {0};
@@ -37,6 +49,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     source_tree tree = {0};
     if (source_read(&a, &source, &tree, diags) < 0)
         goto done;
+    stage("source");
     const source_file *config_file = source_find(&tree, CONFIG_FILE);
     if (config_file == NULL) {
         diag_add(diags, DIAG_ERROR, CONFIG_FILE, 0, 0,
@@ -48,7 +61,9 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     /* Parse every page and load every layout before rendering, so that one
      * run reports all mistakes. */
     int parsed = pages_collect(&a, &tree, &s, diags);
+    stage("parse");
     int loaded = render_load_layouts(&tree, &s, layouts, diags);
+    stage("layouts");
     if (loaded < 0)
         goto done;
     if (parsed < 0) {
@@ -58,16 +73,21 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         render_site(&s, &tree, layouts, NULL, &ignored, diags);
         goto done;
     }
+    /* The lock first: the build record of the published site is read under it. */
+    if (opts->output_dir != NULL && (pub = publish_begin(opts->output_dir, diags)) == NULL)
+        goto done;
     /* Only a build shows history; a check (the push hook) needs none. */
     if (opts->output_dir != NULL &&
         history_read(&a, source.repo_dir, opts->ref, &tree, &s.history, diags) < 0)
         goto done;
-    if (opts->output_dir != NULL && (pub = publish_begin(opts->output_dir, diags)) == NULL)
-        goto done;
+    stage("history");
     render_stats stats = {0};
     if (render_site(&s, &tree, layouts, pub, &stats, diags) < 0)
         goto done;
+    stage("render");
     result->pages = stats.pages;
+    result->rendered = stats.rendered;
+    result->changed = publish_changed_count(pub);
     result->assets = stats.assets;
     result->files = publish_file_count(pub);
     if (pub != NULL) {
@@ -76,6 +96,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         if (publish_commit(committing, diags) < 0)
             goto done;
     }
+    stage("commit");
     status = 0;
 done:
     publish_abort(pub);

@@ -16,6 +16,8 @@ typedef struct build_options {
 
 typedef struct build_result {
     size_t pages, assets, files;
+    size_t rendered; /* pages made anew; the others were unchanged since the last build */
+    size_t changed;  /* files written; the others were kept from the last build */
     double seconds;
 } build_result;
 

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "record.h"
 #include "strmap.h"
 #include "words.h"
 
@@ -44,9 +45,35 @@ typedef struct posting {
 
 typedef struct term {
     const char *stem;
+    uint32_t id; /* its place in terms_by_id */
     posting *postings;
     size_t count, cap;
 } term;
+
+/* A folded word of the content and the term its stem makes. */
+typedef struct vocabulary_word {
+    const char *folded;
+    term *term;
+    uint32_t id;       /* its place in words_by_id */
+    uint32_t last_doc; /* the last document that used it, + 1 */
+} vocabulary_word;
+
+/* A growable list of numbers. */
+typedef struct number_list {
+    uint32_t *items;
+    size_t count, cap;
+} number_list;
+
+static void number_push(number_list *l, uint32_t n)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = realloc(l->items, l->cap * sizeof *l->items);
+        if (l->items == NULL)
+            abort();
+    }
+    l->items[l->count++] = n;
+}
 
 typedef struct facet_list {
     const char *name, *title;
@@ -59,14 +86,37 @@ typedef struct facet_list {
 
 typedef struct doc_entry {
     double length[FIELD_KINDS]; /* words in each field */
+    /* What the document adds to the index, kept for the build record so that
+     * the next build can add it again without the page's HTML: */
+    record_hash file;  /* hash of its docs/N.json.gz */
+    uint32_t *words;   /* ids of the words it uses */
+    uint32_t *uses;    /* (term id, index of the term's posting) pairs */
+    uint32_t word_count, use_count;
 } doc_entry;
+
+/* The index part of the previous build's record (see index_use_previous). */
+typedef struct previous_index {
+    const record *record;
+    const char **words; /* folded words by id */
+    uint32_t *word_terms; /* their term ids */
+    const char **stems;   /* terms by id */
+    record_reader *docs;  /* each document's entry */
+    size_t word_count, term_count, doc_count;
+    vocabulary_word **word_now; /* previous word id -> this build's word, or NULL */
+    term **term_now;            /* previous term id -> this build's term, or NULL */
+} previous_index;
 
 struct index_builder {
     const site *site;
     arena arena;
     words *words;
-    strmap vocabulary; /* folded word -> term */
+    strmap vocabulary; /* folded word -> vocabulary_word */
     strmap terms;      /* stem -> term */
+    vocabulary_word **words_by_id;
+    term **terms_by_id;
+    size_t word_total, term_total, word_cap, term_cap;
+    number_list doc_words, doc_uses; /* the document being added */
+    previous_index previous;
     doc_entry *docs;
     size_t doc_count, doc_cap;
     struct libdeflate_compressor *gzip;
@@ -248,6 +298,16 @@ void index_free(index_builder *ix)
         if (ix->terms.entries[i].key != NULL)
             free(((term *)ix->terms.entries[i].value)->postings);
     free(ix->docs);
+    free(ix->words_by_id);
+    free(ix->terms_by_id);
+    free(ix->doc_words.items);
+    free(ix->doc_uses.items);
+    free(ix->previous.words);
+    free(ix->previous.word_terms);
+    free(ix->previous.stems);
+    free(ix->previous.docs);
+    free(ix->previous.word_now);
+    free(ix->previous.term_now);
     libdeflate_free_compressor(ix->gzip);
     buf_free(&ix->gzipped);
     buf_free(&ix->packed);
@@ -271,6 +331,102 @@ typedef struct adding {
     enum field_kind field;
 } adding;
 
+static void add_facets(index_builder *ix, const page *p, uint32_t doc);
+
+/* The term of stem, made when new. */
+static term *intern_term(index_builder *ix, const char *stem, size_t len)
+{
+    buf_clear(&ix->packed);
+    buf_append(&ix->packed, stem, len);
+    term *t = strmap_get(&ix->terms, ix->packed.data);
+    if (t != NULL)
+        return t;
+    t = arena_alloc(&ix->arena, sizeof *t);
+    t->stem = arena_strndup(&ix->arena, stem, len);
+    if (ix->term_total == ix->term_cap) {
+        ix->term_cap = ix->term_cap ? ix->term_cap * 2 : 1024;
+        ix->terms_by_id = realloc(ix->terms_by_id, ix->term_cap * sizeof *ix->terms_by_id);
+        if (ix->terms_by_id == NULL)
+            abort();
+    }
+    t->id = (uint32_t)ix->term_total;
+    ix->terms_by_id[ix->term_total++] = t;
+    strmap_put(&ix->terms, t->stem, t);
+    return t;
+}
+
+static vocabulary_word *add_vocabulary_word(index_builder *ix, const char *folded, size_t len,
+                                            term *t)
+{
+    vocabulary_word *w = arena_alloc(&ix->arena, sizeof *w);
+    w->folded = arena_strndup(&ix->arena, folded, len);
+    w->term = t;
+    if (ix->word_total == ix->word_cap) {
+        ix->word_cap = ix->word_cap ? ix->word_cap * 2 : 1024;
+        ix->words_by_id = realloc(ix->words_by_id, ix->word_cap * sizeof *ix->words_by_id);
+        if (ix->words_by_id == NULL)
+            abort();
+    }
+    w->id = (uint32_t)ix->word_total;
+    ix->words_by_id[ix->word_total++] = w;
+    strmap_put(&ix->vocabulary, w->folded, w);
+    return w;
+}
+
+/* Notes that document doc uses word w (once per document). */
+static void use_word(index_builder *ix, vocabulary_word *w, uint32_t doc)
+{
+    if (w->last_doc != doc + 1) {
+        w->last_doc = doc + 1;
+        number_push(&ix->doc_words, w->id);
+    }
+}
+
+/* A new posting of t for document doc, noted as one of doc's uses. */
+static posting *add_posting(index_builder *ix, term *t, uint32_t doc)
+{
+    if (t->count == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 4;
+        t->postings = realloc(t->postings, t->cap * sizeof *t->postings);
+        if (t->postings == NULL)
+            abort();
+    }
+    number_push(&ix->doc_uses, t->id);
+    number_push(&ix->doc_uses, (uint32_t)t->count);
+    posting *p = &t->postings[t->count++];
+    *p = (posting){.doc = doc};
+    return p;
+}
+
+/* Starts a document: its entry, and its facets. */
+static uint32_t begin_document(index_builder *ix, const page *p)
+{
+    if (ix->doc_count == ix->doc_cap) {
+        ix->doc_cap = ix->doc_cap ? ix->doc_cap * 2 : 256;
+        ix->docs = realloc(ix->docs, ix->doc_cap * sizeof *ix->docs);
+        if (ix->docs == NULL)
+            abort();
+    }
+    uint32_t doc = (uint32_t)ix->doc_count++;
+    ix->docs[doc] = (doc_entry){0};
+    ix->doc_words.count = ix->doc_uses.count = 0;
+    add_facets(ix, p, doc);
+    return doc;
+}
+
+/* Keeps the lists of what the document added. */
+static void end_document(index_builder *ix, uint32_t doc, record_hash file)
+{
+    doc_entry *d = &ix->docs[doc];
+    d->file = file;
+    d->word_count = (uint32_t)ix->doc_words.count;
+    d->use_count = (uint32_t)ix->doc_uses.count;
+    d->words = arena_alloc_raw(&ix->arena, (d->word_count + 1) * sizeof *d->words);
+    memcpy(d->words, ix->doc_words.items, d->word_count * sizeof *d->words);
+    d->uses = arena_alloc_raw(&ix->arena, (d->use_count + 1) * sizeof *d->uses);
+    memcpy(d->uses, ix->doc_uses.items, d->use_count * sizeof *d->uses);
+}
+
 /* One word of the current document: fold, stem, count. */
 static void add_word(void *ctx, const char *word, size_t len, size_t offset)
 {
@@ -283,29 +439,18 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
     if (words_fold(word, len, &ix->fold) < 0 || ix->fold.len == 0)
         return;
     /* One lookup for a word seen before: the vocabulary holds its term. */
-    term *t = strmap_get(&ix->vocabulary, ix->fold.data);
-    if (t == NULL) {
+    vocabulary_word *w = strmap_get(&ix->vocabulary, ix->fold.data);
+    if (w == NULL) {
         size_t stem_len;
-        const char *s = words_stem(ix->words, ix->fold.data, ix->fold.len, &stem_len);
-        const char *stem = arena_strndup(&ix->arena, s, stem_len);
-        t = strmap_get(&ix->terms, stem);
-        if (t == NULL) {
-            t = arena_alloc(&ix->arena, sizeof *t);
-            t->stem = stem;
-            strmap_put(&ix->terms, stem, t);
-        }
-        strmap_put(&ix->vocabulary, arena_strndup(&ix->arena, ix->fold.data, ix->fold.len), t);
+        const char *stem = words_stem(ix->words, ix->fold.data, ix->fold.len, &stem_len);
+        w = add_vocabulary_word(ix, ix->fold.data, ix->fold.len, intern_term(ix, stem, stem_len));
     }
+    use_word(ix, w, ad->doc);
+    term *t = w->term;
     posting *p = t->count ? &t->postings[t->count - 1] : NULL;
     if (p == NULL || p->doc != ad->doc) {
-        if (t->count == t->cap) {
-            t->cap = t->cap ? t->cap * 2 : 4;
-            t->postings = realloc(t->postings, t->cap * sizeof *t->postings);
-            if (t->postings == NULL)
-                abort();
-        }
-        p = &t->postings[t->count++];
-        *p = (posting){.doc = ad->doc, .section = ad->section};
+        p = add_posting(ix, t, ad->doc);
+        p->section = ad->section;
     }
     p->tf[ad->field] += 1;
     if (p->section != ad->section) {
@@ -515,19 +660,15 @@ static bool contains_phrase(const buf *text, const char *phrase)
     return false;
 }
 
+static void document_path(uint32_t doc, char path[64])
+{
+    snprintf(path, 64, INDEX_FOLDER "/docs/%u.json.gz", (unsigned)doc);
+}
+
 int index_add_page(index_builder *ix, const page *p, const char *url, const char *html,
                    size_t html_len, publisher *pub, diag_list *diags)
 {
-    if (ix->doc_count == ix->doc_cap) {
-        ix->doc_cap = ix->doc_cap ? ix->doc_cap * 2 : 256;
-        ix->docs = realloc(ix->docs, ix->doc_cap * sizeof *ix->docs);
-        if (ix->docs == NULL)
-            abort();
-    }
-    uint32_t doc = (uint32_t)ix->doc_count++;
-    ix->docs[doc] = (doc_entry){0};
-    add_facets(ix, p, doc);
-
+    uint32_t doc = begin_document(ix, p);
     section *sections;
     size_t count = split_sections(html, html_len, &sections);
     /* Front matter text belongs to the top of the page, before the body as
@@ -606,8 +747,9 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
     if (ix->gzipped.len == 0)
         abort(); /* more than the bound libdeflate gave: cannot happen */
     ix->gzipped.data[ix->gzipped.len] = '\0';
+    end_document(ix, doc, record_hash_of(ix->gzipped.data, ix->gzipped.len));
     char path[64];
-    snprintf(path, sizeof path, INDEX_FOLDER "/docs/%u.json.gz", (unsigned)doc);
+    document_path(doc, path);
     return publish_write(pub, path, ix->gzipped.data, ix->gzipped.len, diags);
 }
 
@@ -672,8 +814,8 @@ static int compare_by_shard(const void *a, const void *b)
 
 static void write_stem(index_builder *ix, buf *out, const char *word)
 {
-    const term *t = strmap_get(&ix->vocabulary, word);
-    json_cstring(out, t->stem);
+    const vocabulary_word *w = strmap_get(&ix->vocabulary, word);
+    json_cstring(out, w->term->stem);
 }
 
 /* BM25F: the fields' length-normalized, weighted counts, saturated once. */
@@ -907,7 +1049,8 @@ static term *part_term(index_builder *ix, const char *word, size_t len)
     buf *part = &ix->fold;
     buf_clear(part);
     buf_append(part, word, len);
-    return strmap_get(&ix->vocabulary, part->data);
+    vocabulary_word *w = strmap_get(&ix->vocabulary, part->data);
+    return w ? w->term : NULL;
 }
 
 static void split_compounds(index_builder *ix)
@@ -922,7 +1065,7 @@ static void split_compounds(index_builder *ix)
     for (size_t w = 0; w < word_count; w++) {
         const char *word = words_list[w];
         size_t len = strlen(word);
-        const term *whole = strmap_get(&ix->vocabulary, word);
+        const term *whole = ((vocabulary_word *)strmap_get(&ix->vocabulary, word))->term;
         for (size_t cut = COMPOUND_MIN_HEAD; cut + COMPOUND_MIN_TAIL <= len; cut++) {
             if (((unsigned char)word[cut] & 0xC0) == 0x80)
                 continue; /* inside a UTF-8 character */
@@ -968,6 +1111,168 @@ static void split_compounds(index_builder *ix)
     strmap_free(&snapshots);
 }
 
+/* ---------- incremental builds ---------- */
+
+/* The record section: every word (folded, term id) and term (stem), then
+ * per document its file's hash, field lengths, word ids and uses (term id
+ * and the posting's counts). Written before compounds are merged, so that
+ * it holds what each page itself says. */
+static void write_record(index_builder *ix, buf *out)
+{
+    record_write_number(out, ix->word_total);
+    for (size_t i = 0; i < ix->word_total; i++) {
+        const vocabulary_word *w = ix->words_by_id[i];
+        record_write_string(out, w->folded, strlen(w->folded));
+        record_write_number(out, w->term->id);
+    }
+    record_write_number(out, ix->term_total);
+    for (size_t i = 0; i < ix->term_total; i++)
+        record_write_string(out, ix->terms_by_id[i]->stem, strlen(ix->terms_by_id[i]->stem));
+    record_write_number(out, ix->doc_count);
+    for (size_t d = 0; d < ix->doc_count; d++) {
+        const doc_entry *doc = &ix->docs[d];
+        record_write_hash(out, doc->file);
+        for (int f = 0; f < FIELD_KINDS; f++)
+            record_write_number(out, (uint64_t)doc->length[f]);
+        record_write_number(out, doc->word_count);
+        for (uint32_t i = 0; i < doc->word_count; i++)
+            record_write_number(out, doc->words[i]);
+        record_write_number(out, doc->use_count / 2);
+        for (uint32_t i = 0; i < doc->use_count; i += 2) {
+            const posting *p = &ix->terms_by_id[doc->uses[i]]->postings[doc->uses[i + 1]];
+            record_write_number(out, doc->uses[i]);
+            for (int f = 0; f < FIELD_KINDS; f++)
+                record_write_number(out, (uint64_t)p->tf[f]);
+            record_write_number(out, p->best_section);
+        }
+    }
+}
+
+/* Skips a document's entry, after its hash. */
+static void skip_document(record_reader *rr)
+{
+    for (int f = 0; f < FIELD_KINDS; f++)
+        record_read_number(rr);
+    for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--)
+        record_read_number(rr);
+    for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--)
+        for (int k = 0; k < FIELD_KINDS + 2; k++)
+            record_read_number(rr);
+}
+
+void index_use_previous(index_builder *ix, const record *r)
+{
+    previous_index *prev = &ix->previous;
+    record_reader rr = record_reader_of(r, "index");
+    uint64_t word_count = record_read_number(&rr);
+    if (rr.failed || word_count > (uint64_t)(rr.end - rr.at))
+        return;
+    prev->words = calloc(word_count + 1, sizeof *prev->words);
+    prev->word_terms = calloc(word_count + 1, sizeof *prev->word_terms);
+    prev->word_now = calloc(word_count + 1, sizeof *prev->word_now);
+    if (prev->words == NULL || prev->word_terms == NULL || prev->word_now == NULL)
+        abort();
+    for (uint64_t i = 0; i < word_count && !rr.failed; i++) {
+        prev->words[i] = record_read_string(&rr, NULL);
+        prev->word_terms[i] = (uint32_t)record_read_number(&rr);
+    }
+    uint64_t terms = record_read_number(&rr);
+    if (rr.failed || terms > (uint64_t)(rr.end - rr.at))
+        return;
+    prev->stems = calloc(terms + 1, sizeof *prev->stems);
+    prev->term_now = calloc(terms + 1, sizeof *prev->term_now);
+    if (prev->stems == NULL || prev->term_now == NULL)
+        abort();
+    for (uint64_t i = 0; i < terms && !rr.failed; i++)
+        prev->stems[i] = record_read_string(&rr, NULL);
+    uint64_t docs = record_read_number(&rr);
+    if (rr.failed || docs > (uint64_t)(rr.end - rr.at))
+        return;
+    prev->docs = calloc(docs + 1, sizeof *prev->docs);
+    if (prev->docs == NULL)
+        abort();
+    for (uint64_t d = 0; d < docs && !rr.failed; d++) {
+        prev->docs[d] = rr;
+        record_read_hash(&rr);
+        skip_document(&rr);
+    }
+    for (uint64_t i = 0; i < word_count; i++)
+        if (prev->word_terms[i] >= terms)
+            rr.failed = true;
+    if (rr.failed)
+        return;
+    prev->record = r;
+    prev->word_count = (size_t)word_count;
+    prev->term_count = (size_t)terms;
+    prev->doc_count = (size_t)docs;
+}
+
+static term *previous_term(index_builder *ix, uint32_t id)
+{
+    previous_index *prev = &ix->previous;
+    if (prev->term_now[id] == NULL)
+        prev->term_now[id] = intern_term(ix, prev->stems[id], strlen(prev->stems[id]));
+    return prev->term_now[id];
+}
+
+int index_replay_page(index_builder *ix, const page *p, size_t previous_doc, publisher *pub,
+                      diag_list *diags)
+{
+    previous_index *prev = &ix->previous;
+    if (prev->record == NULL || previous_doc >= prev->doc_count)
+        return 0;
+    /* Check the whole entry before changing anything. */
+    record_reader rr = prev->docs[previous_doc];
+    record_hash file = record_read_hash(&rr);
+    record_reader entry = rr;
+    for (int f = 0; f < FIELD_KINDS; f++)
+        record_read_number(&rr);
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--)
+        if (record_read_number(&rr) >= prev->word_count)
+            rr.failed = true;
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+        if (record_read_number(&rr) >= prev->term_count)
+            rr.failed = true;
+        for (int k = 0; k < FIELD_KINDS + 1; k++)
+            record_read_number(&rr);
+    }
+    if (rr.failed)
+        return 0;
+    char path[64];
+    document_path((uint32_t)ix->doc_count, path);
+    int reused = publish_reuse(pub, path, file, diags);
+    if (reused <= 0)
+        return reused;
+    uint32_t doc = begin_document(ix, p);
+    for (int f = 0; f < FIELD_KINDS; f++)
+        ix->docs[doc].length[f] = (double)record_read_number(&entry);
+    for (uint64_t n = record_read_number(&entry); n > 0; n--) {
+        uint32_t id = (uint32_t)record_read_number(&entry);
+        vocabulary_word *w = prev->word_now[id];
+        if (w == NULL) {
+            w = strmap_get(&ix->vocabulary, prev->words[id]);
+            if (w == NULL)
+                w = add_vocabulary_word(ix, prev->words[id], strlen(prev->words[id]),
+                                        previous_term(ix, prev->word_terms[id]));
+            prev->word_now[id] = w;
+        }
+        use_word(ix, w, doc);
+    }
+    for (uint64_t n = record_read_number(&entry); n > 0; n--) {
+        posting *use = add_posting(ix, previous_term(ix, (uint32_t)record_read_number(&entry)), doc);
+        for (int f = 0; f < FIELD_KINDS; f++)
+            use->tf[f] = (float)record_read_number(&entry);
+        use->best_section = (uint32_t)record_read_number(&entry);
+    }
+    end_document(ix, doc, file);
+    return 1;
+}
+
+size_t index_next_document(const index_builder *ix)
+{
+    return ix->doc_count;
+}
+
 /* ---------- the files ---------- */
 
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
@@ -975,6 +1280,12 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
     ix->pub = pub;
     ix->diags = diags;
     ix->status = 0;
+    if (pub != NULL) {
+        buf entries = BUF_INIT;
+        write_record(ix, &entries);
+        publish_record(pub, "index", &entries);
+        buf_free(&entries);
+    }
     split_compounds(ix);
     /* Averages over the documents that have the field: where few pages have
      * headings, a page's one heading is not "many times the average". */

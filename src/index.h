@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "pages.h"
 #include "publish.h"
+#include "record.h"
 
 #define INDEX_FOLDER "zoekindex"
 /* The version in meta.json; the search page refuses any other. */
@@ -28,7 +29,26 @@ void index_free(index_builder *ix);
 int index_add_page(index_builder *ix, const page *p, const char *url, const char *html,
                    size_t html_len, publisher *pub, diag_list *diags);
 
-/* Writes meta.json, the vocabulary, the postings and the facets. Returns 0 or -1. */
+/* Incremental builds: the index keeps, for the build record, what each page
+ * added (its words and their counts per field); a later build can add a
+ * page whose inputs did not change from that instead of from its HTML.
+ *
+ * Reads the previous build's index section from r (valid while ix is in use);
+ * a missing or damaged section only means no page can be replayed. */
+void index_use_previous(index_builder *ix, const record *r);
+
+/* Adds page p as the previous build added its document previous_doc, and
+ * publishes that document's file again. Returns 1 when done, 0 when it
+ * cannot be (no such document, or its file is gone: add the page with
+ * index_add_page then), -1 on error. */
+int index_replay_page(index_builder *ix, const page *p, size_t previous_doc, publisher *pub,
+                      diag_list *diags);
+
+/* The number the next page added gets (the N of its docs/N.json.gz). */
+size_t index_next_document(const index_builder *ix);
+
+/* Writes meta.json, the vocabulary, the postings and the facets, and the
+ * index section of the build record. Returns 0 or -1. */
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags);
 
 #endif

@@ -155,8 +155,11 @@ int main(int argc, char **argv)
     } else if (check_only) {
         fprintf(stderr, "handbook: %zu pages checked, no errors\n", result.pages);
     } else {
-        fprintf(stderr, "handbook: %zu pages and %zu assets written to %s in %.2f s\n",
-                result.pages, result.assets, opts.output_dir, result.seconds);
+        fprintf(stderr,
+                "handbook: %zu pages and %zu assets published to %s in %.2f s "
+                "(%zu pages rendered, %zu of %zu files changed)\n",
+                result.pages, result.assets, opts.output_dir, result.seconds, result.rendered,
+                result.changed, result.files);
     }
     diag_list_free(&diags);
     return status < 0 ? 1 : 0;

@@ -9,6 +9,7 @@
 #include "history.h"
 #include "index.h"
 #include "markdown.h"
+#include "record.h"
 #include "resolve.h"
 #include "suggest.h"
 
@@ -77,12 +78,39 @@ typedef struct renderer {
     const template_set *layouts;
     publisher *pub;
     diag_list *diags;
+    arena persistent; /* what lasts the whole render: the site value, the terms */
     arena scratch; /* one page's context and Markdown results; emptied per page */
     value *site_value; /* site without its menu, which differs per page */
     glossary_term *terms; /* marked on first use in each page */
     size_t term_count;
     index_builder *index; /* the search index, fed page by page */
+    /* Incremental builds (see render_site): */
+    strmap previous;         /* output path -> previous_page, from the last build */
+    strmap layout_inputs;    /* layout name -> layout_inputs */
+    record_hasher *hasher;   /* a page's inputs */
+    record_hasher *layout_hasher;
+    record_hash site_inputs; /* handbook.yaml and the glossary: what every page uses */
+    record_hash collections; /* site.collections */
+    const char **links;      /* the pages the page being rendered links to */
+    size_t link_count, link_cap;
+    buf pages_record;        /* the record's "pages" section, but for its count */
+    size_t pages_recorded;
+    size_t rendered;         /* pages made, not reused */
 } renderer;
+
+/* A page as the previous build made it (its entry in the "pages" section). */
+typedef struct previous_page {
+    record_hash inputs; /* the fingerprint of everything it was made from */
+    record_hash output; /* the hash of the file made */
+    uint64_t document;  /* its search document + 1, or 0 */
+    record_reader links;
+} previous_page;
+
+/* The templates a layout uses, hashed. */
+typedef struct layout_inputs {
+    record_hash hash;
+    bool uses_collections; /* site.collections: every page of the site */
+} layout_inputs;
 
 static source_pos no_pos(void)
 {
@@ -201,9 +229,20 @@ static value *page_summary_value(arena *a, const site *s, const page *p)
 
 /* ---------- links in Markdown ---------- */
 
+static void note_link(renderer *r, const char *repo_path)
+{
+    if (r->link_count == r->link_cap) {
+        size_t cap = r->link_cap ? r->link_cap * 2 : 16;
+        r->links = arena_grow(&r->scratch, r->links, r->link_count, cap, sizeof *r->links);
+        r->link_cap = cap;
+    }
+    r->links[r->link_count++] = arena_strdup(&r->scratch, repo_path);
+}
+
 static int resolve_link(void *ctx, const char *repo_path, buf *url_out)
 {
     renderer *r = ctx;
+    note_link(r, repo_path);
     const page *target = strmap_get(&r->site->by_source, repo_path);
     if (target == NULL && strmap_get(&r->site->failed, repo_path) != NULL) {
         /* The page exists but has its own error, already reported; nothing
@@ -352,7 +391,32 @@ static void put_facets(arena *a, const site *s, const page *p, value *page_value
     }
 }
 
-static int render_page(renderer *r, const page *p, buf *out)
+/* The context of a page but for what its Markdown gives (content,
+ * headings): everything else it shows. */
+static value *page_context(renderer *r, const page *p)
+{
+    arena *a = &r->scratch;
+    value *page_value = page_summary_value(a, r->site, p);
+    if (p->intro)
+        put(a, page_value, "intro", text_value(a, p->intro));
+    if (p->is_list || p->facet_value != NULL)
+        put(a, page_value, "pages", summaries_value(a, r->site, p->entries, p->entry_count));
+    put_backlinks(a, r->site, p, page_value);
+    put_facets(a, r->site, p, page_value);
+    put_history(a, r->site, p, page_value);
+    return page_value;
+}
+
+/* "search: false" keeps a page out of the index (the search page itself). */
+static bool is_searchable(const page *p)
+{
+    const value *searchable = value_map_get_str(p->front_matter, "search");
+    return p->source_path != NULL && (searchable == NULL || value_truthy(searchable));
+}
+
+/* Renders page p with its context page_value (from page_context) into out,
+ * adding it to the search index when index says so. */
+static int render_page(renderer *r, const page *p, value *page_value, bool index, buf *out)
 {
     arena *a = &r->scratch;
     markdown_result md = MARKDOWN_RESULT_INIT;
@@ -361,12 +425,8 @@ static int render_page(renderer *r, const page *p, buf *out)
         markdown_render(a, p->source_path, p->body, p->body_len, p->body_line, &resolver, &md,
                         r->diags) < 0)
         return -1;
-    value *page_value = page_summary_value(a, r->site, p);
-    /* "search: false" keeps a page out of the index (the search page itself). */
-    const value *searchable = value_map_get_str(p->front_matter, "search");
-    if (p->source_path != NULL && (searchable == NULL || value_truthy(searchable)) &&
-        index_add_page(r->index, p, value_map_get_str(page_value, "url")->as.string.text,
-                       md.html.data, md.html.len, r->pub, r->diags) < 0)
+    if (index && index_add_page(r->index, p, value_map_get_str(page_value, "url")->as.string.text,
+                                md.html.data, md.html.len, r->pub, r->diags) < 0)
         return -1;
     if (r->term_count > 0) {
         buf marked = BUF_INIT;
@@ -383,18 +443,205 @@ static int render_page(renderer *r, const page *p, buf *out)
     put(a, page_value, "toc", toc);
     put(a, page_value, "has_toc", value_new_bool(a, toc->as.list.count > 0, no_pos()));
     markdown_result_free(&md);
-    if (p->intro)
-        put(a, page_value, "intro", text_value(a, p->intro));
-    if (p->is_list || p->facet_value != NULL)
-        put(a, page_value, "pages", summaries_value(a, r->site, p->entries, p->entry_count));
-    put_backlinks(a, r->site, p, page_value);
-    put_facets(a, r->site, p, page_value);
-    put_history(a, r->site, p, page_value);
     value *root = value_new_map(a, no_pos());
     put(a, root, "site", site_for_page(r, p));
     put(a, root, "page", page_value);
     const template *layout = template_set_get(r->layouts, p->layout);
     return template_render(r->layouts, layout, root, TEMPLATE_MISSING_IS_ERROR, out, r->diags);
+}
+
+/* ---------- incremental builds ---------- */
+
+/* Adds a value tree to h: kinds, keys and contents (not where they came
+ * from, which no output shows). */
+static void hash_value(record_hasher *h, const value *v)
+{
+    unsigned char kind = (unsigned char)v->kind;
+    record_hasher_add(h, &kind, 1);
+    switch (v->kind) {
+    case VALUE_NULL: break;
+    case VALUE_BOOL: record_hasher_add(h, &v->as.boolean, sizeof v->as.boolean); break;
+    case VALUE_NUMBER: record_hasher_add(h, &v->as.number, sizeof v->as.number); break;
+    case VALUE_STRING:
+    case VALUE_DATE: record_hasher_add_string(h, v->as.string.text, v->as.string.len); break;
+    case VALUE_LIST:
+        record_hasher_add(h, &v->as.list.count, sizeof v->as.list.count);
+        for (size_t i = 0; i < v->as.list.count; i++)
+            hash_value(h, v->as.list.items[i]);
+        break;
+    case VALUE_MAP:
+        record_hasher_add(h, &v->as.map.count, sizeof v->as.map.count);
+        for (size_t i = 0; i < v->as.map.count; i++) {
+            record_hasher_add_string(h, v->as.map.entries[i].key, v->as.map.entries[i].key_len);
+            hash_value(h, v->as.map.entries[i].value);
+        }
+        break;
+    }
+}
+
+static void hash_text(record_hasher *h, const char *s)
+{
+    record_hasher_add_string(h, s, strlen(s));
+}
+
+static void hash_template_file(void *ctx, const template *t)
+{
+    renderer *r = ctx;
+    const source_file *f = source_find(r->tree, template_file(t));
+    hash_text(r->layout_hasher, template_file(t));
+    hash_text(r->layout_hasher, f ? f->blob_id : "");
+}
+
+/* What a layout is made of: its template and every one it includes; all
+ * layouts when it names a partial dynamically. */
+static const layout_inputs *layout_inputs_of(renderer *r, const char *name)
+{
+    layout_inputs *li = strmap_get(&r->layout_inputs, name);
+    if (li != NULL)
+        return li;
+    li = calloc(1, sizeof *li);
+    if (li == NULL)
+        abort();
+    record_hasher_reset(r->layout_hasher);
+    const template *t = template_set_get(r->layouts, name);
+    if (!template_closure(r->layouts, t, "collections", hash_template_file, r,
+                          &li->uses_collections)) {
+        record_hasher_reset(r->layout_hasher);
+        for (size_t i = 0; i < r->tree->count; i++)
+            if (has_prefix(r->tree->files[i].path, LAYOUTS_FOLDER "/")) {
+                hash_text(r->layout_hasher, r->tree->files[i].path);
+                hash_text(r->layout_hasher, r->tree->files[i].blob_id);
+            }
+        li->uses_collections = true;
+    }
+    li->hash = record_hasher_result(r->layout_hasher);
+    strmap_put(&r->layout_inputs, name, li);
+    return li;
+}
+
+/* The fingerprint of what page p is made from: what every page uses, its
+ * layout's templates, its site and page context, and its Markdown. With the
+ * same addresses for the pages it links to (links_unchanged), equal
+ * fingerprints make equal pages. */
+static record_hash page_inputs(renderer *r, const page *p, const value *page_value)
+{
+    const layout_inputs *li = layout_inputs_of(r, p->layout);
+    record_hasher *h = r->hasher;
+    record_hasher_reset(h);
+    record_hasher_add(h, &r->site_inputs, sizeof r->site_inputs);
+    record_hasher_add(h, &li->hash, sizeof li->hash);
+    if (li->uses_collections)
+        record_hasher_add(h, &r->collections, sizeof r->collections);
+    const value *site_value = site_for_page(r, p);
+    for (size_t i = 0; i < site_value->as.map.count; i++) {
+        const value_entry *e = &site_value->as.map.entries[i];
+        if (strcmp(e->key, "collections") != 0) {
+            hash_text(h, e->key);
+            hash_value(h, e->value);
+        }
+    }
+    hash_value(h, page_value);
+    hash_text(h, p->source_path ? p->source_path : "");
+    record_hasher_add_string(h, p->body ? p->body : "", p->body ? p->body_len : 0);
+    record_hasher_add(h, &p->body_line, sizeof p->body_line);
+    return record_hasher_result(h);
+}
+
+/* Whether every page the previous build's page linked to is still there,
+ * at the same address. */
+static bool links_unchanged(renderer *r, const previous_page *prev)
+{
+    record_reader links = prev->links;
+    for (uint64_t n = record_read_number(&links); n > 0 && !links.failed; n--) {
+        const page *target = strmap_get(&r->site->by_source, record_read_string(&links, NULL));
+        const char *url = record_read_string(&links, NULL);
+        if (target == NULL || strcmp(target->url, url) != 0)
+            return false;
+    }
+    return !links.failed;
+}
+
+/* Reads the "pages" section of the previous build's record. */
+static void load_previous_pages(renderer *r, const record *rec)
+{
+    record_reader rr = record_reader_of(rec, "pages");
+    uint64_t count = record_read_number(&rr);
+    for (uint64_t i = 0; i < count && !rr.failed; i++) {
+        const char *path = record_read_string(&rr, NULL);
+        previous_page *prev = arena_alloc(&r->persistent, sizeof *prev);
+        prev->inputs = record_read_hash(&rr);
+        prev->output = record_read_hash(&rr);
+        prev->document = record_read_number(&rr);
+        prev->links = rr;
+        for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+            record_read_string(&rr, NULL);
+            record_read_string(&rr, NULL);
+        }
+        if (!rr.failed)
+            strmap_put(&r->previous, path, prev);
+    }
+}
+
+static void record_page(renderer *r, const page *p, record_hash inputs, record_hash output,
+                        uint64_t document)
+{
+    buf *out = &r->pages_record;
+    record_write_string(out, p->output_path, strlen(p->output_path));
+    record_write_hash(out, inputs);
+    record_write_hash(out, output);
+    record_write_number(out, document);
+    record_write_number(out, r->link_count);
+    for (size_t i = 0; i < r->link_count; i++) {
+        /* The target's address as it is now; the link resolved, so it exists. */
+        const page *target = strmap_get(&r->site->by_source, r->links[i]);
+        const char *url = target ? target->url : "";
+        record_write_string(out, r->links[i], strlen(r->links[i]));
+        record_write_string(out, url, strlen(url));
+    }
+    r->pages_recorded++;
+}
+
+/* Makes and publishes page p, or, when nothing it is made from changed
+ * since the previous build, publishes that build's file again and adds its
+ * search document from the record. Returns 0 or -1. */
+static int build_page(renderer *r, const page *p, buf *out)
+{
+    value *page_value = page_context(r, p);
+    bool searchable = is_searchable(p);
+    const previous_page *prev = strmap_get(&r->previous, p->output_path);
+    record_hash inputs = page_inputs(r, p, page_value);
+    r->link_count = 0;
+    size_t document = searchable ? index_next_document(r->index) + 1 : 0;
+    bool indexed = false;
+    if (prev != NULL && record_hash_equal(prev->inputs, inputs) &&
+        (prev->document != 0) == searchable && links_unchanged(r, prev)) {
+        int replayed = searchable ? index_replay_page(r->index, p, prev->document - 1, r->pub,
+                                                      r->diags)
+                                  : 1;
+        if (replayed < 0)
+            return -1;
+        indexed = searchable && replayed == 1;
+        int reused = replayed == 1 ? publish_reuse(r->pub, p->output_path, prev->output, r->diags)
+                                   : 0;
+        if (reused < 0)
+            return -1;
+        if (reused == 1) {
+            record_reader links = prev->links;
+            for (uint64_t n = record_read_number(&links); n > 0 && !links.failed; n--) {
+                note_link(r, record_read_string(&links, NULL));
+                record_read_string(&links, NULL);
+            }
+            record_page(r, p, inputs, prev->output, document);
+            return 0;
+        }
+    }
+    buf_clear(out);
+    if (render_page(r, p, page_value, searchable && !indexed, out) < 0 ||
+        publish_write(r->pub, p->output_path, out->data, out->len, r->diags) < 0)
+        return -1;
+    r->rendered++;
+    record_page(r, p, inputs, record_hash_of(out->data, out->len), document);
+    return 0;
 }
 
 static void append_xml_escaped(buf *out, const char *s)
@@ -496,30 +743,58 @@ static void load_terms(renderer *r, arena *a)
     }
 }
 
+/* What every page is made from: handbook.yaml (the collections, fields,
+ * facets) and the glossary's terms (marked in every page). */
+static record_hash hash_site_inputs(renderer *r)
+{
+    record_hasher *h = r->hasher;
+    record_hasher_reset(h);
+    const source_file *settings = source_find(r->tree, CONFIG_FILE);
+    hash_text(h, settings ? settings->blob_id : "");
+    for (size_t i = 0; i < r->term_count; i++) {
+        const glossary_term *t = &r->terms[i];
+        hash_text(h, t->text);
+        record_hasher_add(h, &t->is_abbreviation, sizeof t->is_abbreviation);
+        hash_text(h, t->title);
+        hash_text(h, t->url);
+        hash_text(h, t->page_url);
+    }
+    return record_hasher_result(h);
+}
+
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
                 publisher *pub, render_stats *stats, diag_list *diags)
 {
-    renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags};
-    arena site_arena = ARENA_INIT;
-    r.site_value = make_site_value(&site_arena, s);
-    load_terms(&r, &site_arena);
+    renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags,
+                  .pages_record = BUF_INIT};
+    r.site_value = make_site_value(&r.persistent, s);
+    load_terms(&r, &r.persistent);
     r.index = index_new(s);
+    r.hasher = record_hasher_new();
+    r.layout_hasher = record_hasher_new();
+    r.site_inputs = hash_site_inputs(&r);
+    record_hasher_reset(r.hasher);
+    hash_value(r.hasher, value_map_get_str(r.site_value, "collections"));
+    r.collections = record_hasher_result(r.hasher);
+    const record *previous = publish_previous(pub);
+    if (previous != NULL) {
+        load_previous_pages(&r, previous);
+        index_use_previous(r.index, previous);
+    }
     int status = 0;
     buf out = BUF_INIT;
     for (size_t i = 0; i < s->page_count; i++) {
-        const page *p = s->pages[i];
-        buf_clear(&out);
-        if (render_page(&r, p, &out) < 0 ||
-            publish_write(pub, p->output_path, out.data, out.len, diags) < 0)
+        if (build_page(&r, s->pages[i], &out) < 0)
             status = -1;
         else
             stats->pages++;
         arena_free(&r.scratch);
+        r.links = NULL;
+        r.link_count = r.link_cap = 0;
     }
     buf_free(&out);
     if (write_sitemap_and_robots(&r) < 0 || index_finish(r.index, pub, diags) < 0)
         status = -1;
-    index_free(r.index);
     size_t prefix = strlen(LAYOUTS_FOLDER "/");
     for (size_t i = 0; i < tree->count; i++) {
         const source_file *f = &tree->files[i];
@@ -530,6 +805,20 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
         else
             stats->assets++;
     }
-    arena_free(&site_arena);
+    buf pages = BUF_INIT;
+    record_write_number(&pages, r.pages_recorded);
+    buf_append(&pages, r.pages_record.data, r.pages_record.len);
+    publish_record(pub, "pages", &pages);
+    buf_free(&pages);
+    stats->rendered = r.rendered;
+    index_free(r.index);
+    record_hasher_free(r.hasher);
+    record_hasher_free(r.layout_hasher);
+    for (size_t i = 0; i < r.layout_inputs.cap; i++)
+        free(r.layout_inputs.entries[i].value);
+    strmap_free(&r.layout_inputs);
+    strmap_free(&r.previous);
+    buf_free(&r.pages_record);
+    arena_free(&r.persistent);
     return status;
 }

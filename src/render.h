@@ -22,13 +22,25 @@ int render_load_layouts(const source_tree *tree, const site *s, template_set *se
                         diag_list *diags);
 
 typedef struct render_stats {
-    size_t pages;  /* pages rendered */
+    size_t pages;    /* pages published */
+    size_t rendered; /* of those, made anew: the rest were reused from the last build */
     size_t assets; /* asset files copied */
 } render_stats;
 
 /* Renders every page of s and writes it, the sitemap, robots.txt and the
  * assets through pub (NULL: render and check, write nothing). Returns 0, or -1
- * with every error in diags. */
+ * with every error in diags.
+ *
+ * Incremental: each page's fingerprint (a hash of its layout's templates, its
+ * context, its Markdown, the addresses of the pages it links to, and of what
+ * every page uses: handbook.yaml and the glossary) goes into the build record
+ * ("pages"). When the previous build's record has the same fingerprint for a
+ * page, its file is published again as it was and its search document comes
+ * from the record: nothing is rendered. So a changed school re-renders the
+ * pages that show it (their context holds its title), a changed layout the
+ * pages that use it, a new practice example the overviews and facet pages
+ * that list it; the sitemap and the search index are made whole every time
+ * and publish keeps the files whose bytes did not change. */
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
                 publisher *pub, render_stats *stats, diag_list *diags);
 

@@ -893,6 +893,69 @@ int template_set_check_references(const template_set *set, diag_list *diags)
     return status;
 }
 
+/* ---------- what a template uses ---------- */
+
+typedef struct closure_walk {
+    const template_set *set;
+    const char *part; /* the name part looked for */
+    template_visitor visit;
+    void *ctx;
+    const template **seen;
+    size_t seen_count;
+    bool dynamic, mentions;
+} closure_walk;
+
+static void walk_template(closure_walk *w, const template *t);
+
+static void walk_ops(closure_walk *w, const op *ops, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        const op *o = &ops[i];
+        for (uint32_t k = 0; k < o->name.part_count && w->part; k++)
+            if (o->name.parts[k].len == strlen(w->part) &&
+                memcmp(o->name.parts[k].text, w->part, o->name.parts[k].len) == 0)
+                w->mentions = true;
+        if ((o->kind == OP_PARTIAL || o->kind == OP_PARENT) && o->name.dynamic)
+            w->dynamic = true;
+        else if (o->kind == OP_PARTIAL || o->kind == OP_PARENT) {
+            const template *t = lookup_template(w->set, o->name.raw, o->name.raw_len);
+            if (t != NULL)
+                walk_template(w, t);
+        }
+        walk_ops(w, o->children, o->child_count);
+    }
+}
+
+static void walk_template(closure_walk *w, const template *t)
+{
+    for (size_t i = 0; i < w->seen_count; i++)
+        if (w->seen[i] == t)
+            return;
+    w->seen[w->seen_count++] = t; /* each template once: at most set->count */
+    w->visit(w->ctx, t);
+    walk_ops(w, t->ops, t->op_count);
+}
+
+bool template_closure(const template_set *set, const template *tmpl, const char *part,
+                      template_visitor visit, void *ctx, bool *mentions)
+{
+    closure_walk w = {set, part, visit, ctx, NULL, 0, false, false};
+    w.seen = malloc((set->count + 1) * sizeof *w.seen);
+    if (w.seen == NULL)
+        abort();
+    walk_template(&w, tmpl);
+    free(w.seen);
+    *mentions = w.mentions;
+    return !w.dynamic;
+}
+
+void template_set_each(const template_set *set, template_visitor visit, void *ctx)
+{
+    for (size_t k = 0; k < set->cap; k++)
+        if (set->entries[k].name != NULL)
+            visit(ctx, set->entries[k].tmpl);
+}
+
 /* ---------- rendering ---------- */
 
 /* The limits as the messages name them. */

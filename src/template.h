@@ -78,6 +78,20 @@ typedef enum template_missing {
 int template_render(const template_set *set, const template *tmpl, const value *context,
                     template_missing missing, buf *out, diag_list *diags);
 
+/* Incremental builds need to know which templates a page's output depends on.
+ * template_closure calls visit(ctx, t) once for tmpl and once for every
+ * template it includes (partials and parents, transitively), and sets
+ * *mentions when any of their tags has a name with a part equal to part
+ * ("collections" in {{#site.collections.models}}; part may be NULL). It
+ * returns false when one of them names a partial dynamically ({{>*name}}):
+ * then any template of the set may be used. */
+typedef void (*template_visitor)(void *ctx, const template *t);
+bool template_closure(const template_set *set, const template *tmpl, const char *part,
+                      template_visitor visit, void *ctx, bool *mentions);
+
+/* Calls visit(ctx, t) for every template of the set, in no particular order. */
+void template_set_each(const template_set *set, template_visitor visit, void *ctx);
+
 /* The file a template was compiled from. */
 const char *template_file(const template *tmpl);
 

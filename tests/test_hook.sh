@@ -56,7 +56,7 @@ if [ "$status" -eq 0 ] && [ -f "$tmp/www/index.html" ] && same_as_build "$good";
     ok "a good push publishes the site, the same as handbook build --ref"; else
     not_ok "a good push publishes the site, the same as handbook build --ref" "push status $status" \
         "$(cat "$tmp/out")" "$(head -20 "$tmp/diff" 2>/dev/null)"; fi
-grep -q "^remote: handbook: .* written to $tmp/www" "$tmp/out" && ok "the push reports where the site was written" ||
+grep -q "^remote: handbook: .* published to $tmp/www" "$tmp/out" && ok "the push reports where the site was written" ||
     not_ok "the push reports where the site was written" "$(cat "$tmp/out")"
 
 # --- a broken push is refused and changes nothing ---
