@@ -50,7 +50,8 @@ check:
 
 run-checks: $(TESTS) $(ASAN_TESTS) $(if $(MAIN_SRC),build/handbook build/asan/handbook)
 	@tests/run-checks $(TESTS) $(ASAN_TESTS) \
-	    $(if $(MAIN_SRC),tests/test_cli.sh:build/handbook tests/test_cli.sh:build/asan/handbook tests/test_hook.sh:build/handbook tests/test_publish.sh:build/handbook tests/test_install.sh \
+	    $(if $(MAIN_SRC),tests/test_cli.sh:build/handbook tests/test_cli.sh:build/asan/handbook tests/test_hook.sh:build/handbook tests/test_publish.sh:build/handbook \
+	    tests/test_incremental.sh:build/handbook tests/test_incremental.sh:build/asan/handbook tests/test_install.sh \
 	    tests/test_content.sh tests/test_search_js.sh tests/test_browser.sh)
 
 check-mustache:

@@ -77,9 +77,15 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     if (opts->output_dir != NULL && (pub = publish_begin(opts->output_dir, diags)) == NULL)
         goto done;
     /* Only a build shows history; a check (the push hook) needs none. */
-    if (opts->output_dir != NULL &&
-        history_read(&a, source.repo_dir, opts->ref, &tree, &s.history, diags) < 0)
-        goto done;
+    if (opts->output_dir != NULL) {
+        buf history_record = BUF_INIT;
+        int read = history_read(&a, source.repo_dir, opts->ref, &tree, publish_previous(pub),
+                                &history_record, &s.history, diags);
+        publish_record(pub, "history", &history_record);
+        buf_free(&history_record);
+        if (read < 0)
+            goto done;
+    }
     stage("history");
     render_stats stats = {0};
     if (render_site(&s, &tree, layouts, pub, &stats, diags) < 0)

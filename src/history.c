@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "record.h"
 
 typedef struct author_commits {
     const char *name; /* arena-owned */
@@ -18,6 +19,7 @@ typedef struct file_record {
     file_history history;
     author_commits *authors; /* malloc'ed while walking */
     size_t author_count, author_cap;
+    bool changed_in_walk; /* history.changed is from this walk, not the record */
 } file_record;
 
 typedef struct history_walk {
@@ -44,15 +46,23 @@ static void git_failed(diag_list *diags, const char *repo_dir, const char *doing
              e && e->message ? e->message : "unknown libgit2 error");
 }
 
-static void note_change(history_walk *w, file_record *r)
+/* The record of path, made when new. */
+static file_record *file_named(history_walk *w, const char *path)
 {
-    if (r->history.changed == 0) { /* the walk goes from new to old */
-        r->history.changed = w->time;
-        r->history.changed_offset = w->offset;
+    file_record *r = strmap_get(&w->files, path);
+    if (r == NULL) {
+        r = arena_alloc(w->arena, sizeof *r);
+        memset(r, 0, sizeof *r);
+        strmap_put(&w->files, arena_strdup(w->arena, path), r);
     }
+    return r;
+}
+
+static void add_commits(file_record *r, const char *author, size_t commits)
+{
     for (size_t i = 0; i < r->author_count; i++) {
-        if (r->authors[i].name == w->author) { /* interned: one pointer per name */
-            r->authors[i].commits++;
+        if (r->authors[i].name == author) { /* interned: one pointer per name */
+            r->authors[i].commits += commits;
             return;
         }
     }
@@ -62,7 +72,17 @@ static void note_change(history_walk *w, file_record *r)
         if (r->authors == NULL)
             abort();
     }
-    r->authors[r->author_count++] = (author_commits){w->author, 1};
+    r->authors[r->author_count++] = (author_commits){author, commits};
+}
+
+static void note_change(history_walk *w, file_record *r)
+{
+    if (!r->changed_in_walk) { /* the walk goes from new to old */
+        r->changed_in_walk = true;
+        r->history.changed = w->time;
+        r->history.changed_offset = w->offset;
+    }
+    add_commits(r, w->author, 1);
 }
 
 /* A tree object as git stores it: entries "MODE NAME\0" and 20 bytes of id,
@@ -191,9 +211,10 @@ static int compare_trees(history_walk *w, git_odb_object *old, git_odb_object *n
             if (status == 0)
                 status = compare_trees(w, old_subtree, subtree, prefix);
         } else if (entry.is_file) {
-            file_record *r = strmap_get(&w->files, prefix->data);
-            if (r != NULL)
-                note_change(w, r);
+            /* Also the files of these folders that the tree no longer has:
+             * the build record keeps them, so that a later build that
+             * brings one back knows its history without a full walk. */
+            note_change(w, file_named(w, prefix->data));
         }
         prefix->len = mark;
         prefix->data[mark] = '\0';
@@ -218,7 +239,8 @@ static const char *author_name(history_walk *w, const git_signature *sig)
     return stored;
 }
 
-static int walk_commits(history_walk *w, const git_oid *start)
+/* Walks the commits from start back, but not those of hide (NULL: all). */
+static int walk_commits(history_walk *w, const git_oid *start, const git_oid *hide)
 {
     git_revwalk *walk = NULL;
     int status = git_revwalk_new(&walk, w->repo);
@@ -226,6 +248,8 @@ static int walk_commits(history_walk *w, const git_oid *start)
         status = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
     if (status == 0)
         status = git_revwalk_push(walk, start);
+    if (status == 0 && hide != NULL)
+        status = git_revwalk_hide(walk, hide);
     buf prefix = BUF_INIT;
     git_oid id;
     while (status == 0 && git_revwalk_next(&id, walk) == 0) {
@@ -291,6 +315,162 @@ static int compare_authors(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* ---------- the build record ---------- */
+
+/* What the names in the walk go through: .mailmap in the working tree and
+ * in HEAD, and the settings that name other mailmaps. */
+static record_hash mailmap_inputs(git_repository *repo)
+{
+    buf text = BUF_INIT;
+    const char *workdir = git_repository_workdir(repo);
+    if (workdir != NULL) {
+        buf path = BUF_INIT;
+        buf_printf(&path, "%s.mailmap", workdir);
+        FILE *f = fopen(path.data, "rb");
+        char chunk[4096];
+        size_t n;
+        while (f != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            buf_append(&text, chunk, n);
+        if (f != NULL)
+            fclose(f);
+        buf_free(&path);
+    }
+    git_object *blob = NULL;
+    if (git_revparse_single(&blob, repo, "HEAD:.mailmap") == 0) {
+        char hex[GIT_OID_HEXSZ + 1];
+        git_oid_tostr(hex, sizeof hex, git_object_id(blob));
+        buf_printf(&text, "\nHEAD:.mailmap %s", hex);
+        git_object_free(blob);
+    }
+    git_config *config = NULL;
+    if (git_repository_config_snapshot(&config, repo) == 0) {
+        const char *value = NULL;
+        if (git_config_get_string(&value, config, "mailmap.file") == 0)
+            buf_printf(&text, "\nmailmap.file %s", value);
+        if (git_config_get_string(&value, config, "mailmap.blob") == 0)
+            buf_printf(&text, "\nmailmap.blob %s", value);
+        git_config_free(config);
+    }
+    record_hash h = record_hash_of(text.data, text.len);
+    buf_free(&text);
+    return h;
+}
+
+/* The "history" section: the commit walked from, the mailmap's inputs, the
+ * folders walked, and every file seen in them with its date and authors
+ * (commits each). */
+static void write_record(history_walk *w, const git_oid *commit, record_hash mailmap, buf *out)
+{
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof hex, commit);
+    record_write_string(out, hex, strlen(hex));
+    record_write_hash(out, mailmap);
+    record_write_number(out, w->folders.count);
+    for (size_t i = 0; i < w->folders.cap; i++)
+        if (w->folders.entries[i].key != NULL)
+            record_write_string(out, w->folders.entries[i].key, strlen(w->folders.entries[i].key));
+    record_write_number(out, w->files.count);
+    for (size_t i = 0; i < w->files.cap; i++) {
+        const char *path = w->files.entries[i].key;
+        const file_record *r = w->files.entries[i].value;
+        if (path == NULL)
+            continue;
+        record_write_string(out, path, strlen(path));
+        record_write_number(out, (uint64_t)r->history.changed);
+        record_write_number(out, (uint64_t)(int64_t)r->history.changed_offset);
+        record_write_number(out, r->author_count);
+        for (size_t k = 0; k < r->author_count; k++) {
+            record_write_string(out, r->authors[k].name, strlen(r->authors[k].name));
+            record_write_number(out, r->authors[k].commits);
+        }
+    }
+}
+
+/* Whether every commit after old up to new has at most one parent: then
+ * they all come before old's in the walk, and a walk of them alone adds to
+ * the recorded history exactly what a whole walk would find. */
+static bool linear_since(git_repository *repo, const git_oid *old, const git_oid *new)
+{
+    if (git_oid_equal(old, new))
+        return true;
+    if (git_graph_descendant_of(repo, new, old) != 1)
+        return false;
+    git_revwalk *walk = NULL;
+    bool linear = git_revwalk_new(&walk, repo) == 0 && git_revwalk_push(walk, new) == 0 &&
+                  git_revwalk_hide(walk, old) == 0;
+    git_oid id;
+    while (linear && git_revwalk_next(&id, walk) == 0) {
+        git_commit *c = NULL;
+        linear = git_commit_lookup(&c, repo, &id) == 0 && git_commit_parentcount(c) <= 1;
+        git_commit_free(c);
+    }
+    git_revwalk_free(walk);
+    return linear;
+}
+
+/* Takes the previous build's history as the start of this one when it can:
+ * same mailmap, its commit an ancestor of this one by commits with one
+ * parent, and every folder of the tree walked then. Sets *since to the
+ * commit it describes and returns true; false leaves w as it was. */
+static bool use_previous(history_walk *w, const record *previous, const git_oid *commit,
+                         record_hash mailmap, git_oid *since)
+{
+    record_reader rr = record_reader_of(previous, "history");
+    const char *hex = record_read_string(&rr, NULL);
+    if (rr.failed || git_oid_fromstr(since, hex) < 0 ||
+        !record_hash_equal(record_read_hash(&rr), mailmap))
+        return false;
+    strmap folders = STRMAP_INIT;
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+        const char *folder = record_read_string(&rr, NULL);
+        strmap_put(&folders, folder, (void *)folder);
+    }
+    bool covered = !rr.failed;
+    for (size_t i = 0; covered && i < w->folders.cap; i++)
+        if (w->folders.entries[i].key != NULL &&
+            strmap_get(&folders, w->folders.entries[i].key) == NULL)
+            covered = false;
+    if (!covered || !linear_since(w->repo, since, commit)) {
+        strmap_free(&folders);
+        return false;
+    }
+    record_reader files = rr;
+    for (uint64_t n = record_read_number(&files); n > 0 && !files.failed; n--) {
+        record_read_string(&files, NULL);
+        record_read_number(&files);
+        record_read_number(&files);
+        for (uint64_t k = record_read_number(&files); k > 0 && !files.failed; k--) {
+            record_read_string(&files, NULL);
+            record_read_number(&files);
+        }
+    }
+    if (files.failed) {
+        strmap_free(&folders);
+        return false;
+    }
+    /* Whole and usable: take it. The walk then descends into the folders
+     * walked before as well, so that the record stays whole. */
+    for (size_t i = 0; i < folders.cap; i++)
+        if (folders.entries[i].key != NULL && strmap_get(&w->folders, folders.entries[i].key) == NULL)
+            strmap_put(&w->folders, arena_strdup(w->arena, folders.entries[i].key), w);
+    strmap_free(&folders);
+    for (uint64_t n = record_read_number(&rr); n > 0; n--) {
+        file_record *r = file_named(w, record_read_string(&rr, NULL));
+        r->history.changed = (int64_t)record_read_number(&rr);
+        r->history.changed_offset = (int)(int64_t)record_read_number(&rr);
+        for (uint64_t k = record_read_number(&rr); k > 0; k--) {
+            const char *name = record_read_string(&rr, NULL);
+            const char *stored = strmap_get(&w->names, name);
+            if (stored == NULL) {
+                stored = arena_strdup(w->arena, name);
+                strmap_put(&w->names, stored, (void *)stored);
+            }
+            add_commits(r, stored, (size_t)record_read_number(&rr));
+        }
+    }
+    return true;
+}
+
 /* Every folder on the way to the files, so the walk descends only there. */
 static void add_folders(history_walk *w, const char *path)
 {
@@ -301,7 +481,7 @@ static void add_folders(history_walk *w, const char *path)
 }
 
 int history_read(arena *a, const char *repo_dir, const char *ref, const source_tree *tree,
-                 strmap *out, diag_list *diags)
+                 const record *previous, buf *record_out, strmap *out, diag_list *diags)
 {
     git_libgit2_init();
     /* Trees of up to 1 MiB in libgit2's cache: each version of a large
@@ -346,7 +526,13 @@ int history_read(arena *a, const char *repo_dir, const char *ref, const source_t
         status = -1;
         goto done;
     }
-    if (walk_commits(&w, git_commit_id(commit)) < 0) {
+    record_hash mailmap = mailmap_inputs(w.repo);
+    git_oid since;
+    bool incremental = previous != NULL &&
+                       use_previous(&w, previous, git_commit_id(commit), mailmap, &since);
+    if (incremental && git_oid_equal(&since, git_commit_id(commit)))
+        ; /* nothing new */
+    else if (walk_commits(&w, git_commit_id(commit), incremental ? &since : NULL) < 0) {
         git_failed(diags, repo_dir, "walking the commits");
         status = -1;
     }
@@ -359,10 +545,14 @@ int history_read(arena *a, const char *repo_dir, const char *ref, const source_t
         for (size_t k = 0; k < r->author_count; k++)
             r->history.authors[k] = r->authors[k].name;
         r->history.author_count = r->author_count;
-        free(r->authors);
         if (status == 0 && (r->history.changed != 0 || r->history.uncommitted))
             strmap_put(out, tree->files[i].path, &r->history);
     }
+    if (status == 0 && record_out != NULL)
+        write_record(&w, git_commit_id(commit), mailmap, record_out);
+    for (size_t i = 0; i < w.files.cap; i++)
+        if (w.files.entries[i].key != NULL)
+            free(((file_record *)w.files.entries[i].value)->authors);
 done:
     git_tree_free(head_tree);
     git_commit_free(commit);

@@ -19,7 +19,9 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "diag.h"
+#include "record.h"
 #include "source.h"
 #include "strmap.h"
 
@@ -37,9 +39,17 @@ typedef struct file_history {
  * marking the files that differ from HEAD. Fills out (repository path ->
  * file_history*, arena-owned; free the map with strmap_free) for the files
  * that have any. Returns 0, or -1 with an error in diags (a broken
- * repository). */
+ * repository).
+ *
+ * Incremental: appends to record_out (when not NULL) the "history" section of
+ * the build record: the commit, and every file seen in the folders walked
+ * (also those since removed) with its date and authors. With the previous
+ * build's record (previous, may be NULL) only the commits since its commit
+ * are walked, when that gives what a whole walk would: the same .mailmap,
+ * that commit an ancestor of this one through commits with one parent each
+ * (no merges, no rewritten history), and every folder of tree walked then. */
 int history_read(arena *a, const char *repo_dir, const char *ref, const source_tree *tree,
-                 strmap *out, diag_list *diags);
+                 const record *previous, buf *record_out, strmap *out, diag_list *diags);
 
 /* "26 april 2022": the date of a commit time in its own time zone, in Dutch,
  * into out (at least 32 bytes); also "2022-04-26" into iso (11 bytes) when not

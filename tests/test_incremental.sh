@@ -1,0 +1,187 @@
+#!/bin/sh
+# test_incremental.sh - incremental builds give what a full build gives.
+#
+# Copies this repository's handbook into a fresh git repository and replays
+# a sequence of random commits on it: edits of practice examples (body,
+# title, front matter), of a school, a region and a glossary term (which
+# other pages show), of a layout, a partial, the CSS and handbook.yaml;
+# new practice examples, renames and deletes. After each commit it builds
+# incrementally into one output folder (the build record of the last build
+# beside it) and fully into a fresh one, and compares every file. It also
+# checks that a file whose bytes did not change kept its inode (so its
+# modification time), and that editing one practice example re-renders only
+# the pages that show it.
+#
+#   tests/test_incremental.sh [HANDBOOK]   HANDBOOK defaults to build/handbook
+#   SEED=123 COMMITS=60 tests/test_incremental.sh    replay a given sequence
+#
+# Ends with "N passed, N failed".
+set -u
+. "$(dirname "$0")/shtest.sh" "$@"
+
+export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp" GIT_AUTHOR_NAME="Redactie" \
+    GIT_AUTHOR_EMAIL=redactie@example.org GIT_COMMITTER_NAME="Redactie" \
+    GIT_COMMITTER_EMAIL=redactie@example.org
+unset GIT_DIR GIT_WORK_TREE
+
+seed=${SEED:-$(( $(date +%s) % 100000 ))}
+commits=${COMMITS:-25}
+start_seed=$seed
+echo "# SEED=$seed COMMITS=$commits"
+repo=$tmp/repo
+mkdir -p "$repo"
+cp -R "$top/handbook.yaml" "$top/content" "$top/practices" "$top/layouts" "$repo/"
+git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" commit -qm "start"
+
+# random N: sets r to a number from 0 to N-1 (a linear congruential
+# generator, so that SEED replays a sequence).
+random() {
+    seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
+    r=$(( (seed / 65536) % $1 ))
+}
+# pick FOLDER EXT: sets picked to a random file of FOLDER ending in EXT.
+pick() {
+    set -- $(cd "$repo/$1" && ls -- *"$2")
+    random $#
+    shift $r
+    picked=$1
+}
+# Front matter's and YAML's "title:" line of FILE becomes TEXT.
+retitle() {
+    sed -i "0,/^title:/s/^title:.*/title: $2/" "$1"
+}
+
+changes=0
+mutate() {
+    random 11
+    case $r in
+    0) pick practices .md
+       printf '\nIn %s kwam er na de evaluatie een vervolg (wijziging %d).\n' "het schooljaar" "$changes" >>"$repo/practices/$picked"
+       what="body of practices/$picked" ;;
+    1) pick practices .md
+       retitle "$repo/practices/$picked" "Praktijkvoorbeeld $changes"
+       what="title of practices/$picked" ;;
+    2) pick content/schools .yaml
+       retitle "$repo/content/schools/$picked" "School $changes"
+       what="title of school $picked" ;;
+    3) pick content/regions .yaml
+       retitle "$repo/content/regions/$picked" "Regio $changes"
+       what="title of region $picked" ;;
+    4) pick content/terms .yaml
+       sed -i "s/^definition: >-\$/definition: >-\n  Aangepast in wijziging $changes./" "$repo/content/terms/$picked"
+       what="definition of term $picked" ;;
+    5) pick practices .md
+       cp "$repo/practices/$picked" "$repo/practices/nieuw-$changes.md"
+       retitle "$repo/practices/nieuw-$changes.md" "Nieuw voorbeeld $changes"
+       what="new practice nieuw-$changes.md" ;;
+    6) pick practices .md
+       git -C "$repo" mv "practices/$picked" "practices/verhuisd-$changes.md"
+       what="rename of practices/$picked" ;;
+    7) pick practices .md
+       git -C "$repo" rm -q "practices/$picked"
+       what="delete of practices/$picked" ;;
+    8) pick layouts/partials .mustache
+       printf '<!-- wijziging %d -->\n' "$changes" >>"$repo/layouts/partials/$picked"
+       what="partial $picked" ;;
+    9) pick layouts .mustache
+       printf '<!-- wijziging %d -->\n' "$changes" >>"$repo/layouts/$picked"
+       what="layout $picked" ;;
+    *) printf '/* wijziging %d */\n' "$changes" >>"$repo/layouts/assets/style.css"
+       what="the CSS" ;;
+    esac
+    changes=$((changes + 1))
+}
+
+# snapshot DIR FILE: "path inode hash" of every file of DIR, sorted.
+snapshot() {
+    (cd "$1" && find . -type f -printf '%P %i\n') | sort >"$2.inodes"
+    (cd "$1" && find . -type f -print0 | xargs -0 md5sum) |
+        awk '{ sub(/^\.\//, "", $2); print $2, $1 }' | sort >"$2.sums"
+    join "$2.inodes" "$2.sums" >"$2"
+}
+
+inc=$tmp/www/inc
+full=$tmp/www/full
+mkdir -p "$tmp/www"
+"$handbook" build --repo "$repo" -o "$inc" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+
+same=0 differ=0 failed_both=0 inode_errors="" relinked=0 kept=0
+i=0
+while [ $i -lt $commits ]; do
+    i=$((i + 1))
+    random 3
+    n=$((r + 1)) whats=""
+    while [ $n -gt 0 ]; do mutate; whats="$whats; $what"; n=$((n - 1)); done
+    git -C "$repo" add -A && git -C "$repo" commit -qm "wijziging $i"
+    snapshot "$inc" "$tmp/before"
+    "$handbook" build --repo "$repo" -o "$inc" >"$tmp/inc.out" 2>&1
+    inc_status=$?
+    rm -rf "$full" "$tmp/www/.full."*
+    "$handbook" build --repo "$repo" -o "$full" >"$tmp/full.out" 2>&1
+    full_status=$?
+    if [ $inc_status -ne 0 ] || [ $full_status -ne 0 ]; then
+        # Content a random edit broke (a deleted page that others link to):
+        # both must refuse it, and the next commit puts it back.
+        if [ $inc_status -ne 0 ] && [ $full_status -ne 0 ]; then
+            failed_both=$((failed_both + 1))
+        else
+            differ=$((differ + 1))
+            echo "# commit $i ($whats): incremental exit $inc_status, full exit $full_status"
+            sed 's/^/#   /' "$tmp/inc.out" "$tmp/full.out" | head -10
+        fi
+        git -C "$repo" reset -q --hard HEAD~1
+        continue
+    fi
+    if diff -r "$full" "$inc" >"$tmp/diff" 2>&1; then
+        same=$((same + 1))
+    else
+        differ=$((differ + 1))
+        echo "# commit $i ($whats): the sites differ"
+        sed 's/^/#   /' "$tmp/diff" | head -20
+    fi
+    snapshot "$inc" "$tmp/after"
+    # A file with the same path and bytes as before must be the same inode.
+    bad=$(join "$tmp/before" "$tmp/after" | awk '$3 == $5 && $2 != $4 { print $1 }' | head -3)
+    [ -n "$bad" ] && inode_errors="$inode_errors commit $i: $bad;"
+    kept=$((kept + $(join "$tmp/before" "$tmp/after" | awk '$3 == $5 && $2 == $4' | wc -l)))
+done
+
+if [ $differ -eq 0 ] && [ $same -gt 0 ]; then
+    ok "$same random commits built incrementally gave the same site as full builds ($failed_both broke the content and were refused by both)"
+else
+    not_ok "incremental builds give the site a full build gives" "$differ of $commits commits differ (SEED=$start_seed)"
+fi
+if [ -z "$inode_errors" ] && [ $kept -gt 0 ]; then
+    ok "unchanged files kept their inode and modification time ($kept file versions kept)"
+else
+    not_ok "unchanged files kept their inode" "$inode_errors (SEED=$start_seed)"
+fi
+
+# --- one practice example edited: only the pages that show it are rendered ---
+pick practices .md
+printf '\nEen zin erbij.\n' >>"$repo/practices/$picked"
+git -C "$repo" commit -qam "body"
+"$handbook" build --repo "$repo" -o "$inc" >"$tmp/out" 2>&1
+if grep -q "(1 pages rendered, " "$tmp/out"; then
+    ok "a new sentence in one practice example renders that page only"
+else
+    not_ok "a new sentence in one practice example renders that page only" "$(cat "$tmp/out")"
+fi
+retitle "$repo/practices/$picked" "Een andere titel"
+git -C "$repo" commit -qam "title"
+"$handbook" build --repo "$repo" -o "$inc" >"$tmp/out" 2>&1
+rendered=$(sed -n 's/.*(\([0-9]*\) pages rendered.*/\1/p' "$tmp/out")
+total=$(sed -n 's/.*: \([0-9]*\) pages and.*/\1/p' "$tmp/out")
+if [ -n "$rendered" ] && [ "$rendered" -gt 1 ] && [ "$rendered" -lt $((total / 2)) ]; then
+    ok "a new title re-renders the pages that show it: $rendered of $total"
+else
+    not_ok "a new title re-renders the pages that show it" "$(cat "$tmp/out")"
+fi
+# Nothing changed: nothing rendered, nothing written.
+"$handbook" build --repo "$repo" -o "$inc" >"$tmp/out" 2>&1
+if grep -q "(0 pages rendered, 0 of" "$tmp/out"; then
+    ok "a build with nothing changed renders and writes nothing"
+else
+    not_ok "a build with nothing changed renders and writes nothing" "$(cat "$tmp/out")"
+fi
+summary
