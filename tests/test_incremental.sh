@@ -4,7 +4,8 @@
 # Copies this repository's handbook into a fresh git repository and replays
 # a sequence of random commits on it: edits of practice examples (body,
 # title, front matter), of a school, a region and a glossary term (which
-# other pages show), of a layout, a partial, the CSS and handbook.yaml;
+# other pages show), of a model (the comparison page shows them all), of a
+# layout, a partial, the CSS and handbook.yaml;
 # new practice examples, renames and deletes. After each commit it builds
 # incrementally into one output folder (the build record of the last build
 # beside it) and fully into a fresh one, and compares every file. It also
@@ -53,7 +54,7 @@ retitle() {
 
 changes=0
 mutate() {
-    random 11
+    random 13
     case $r in
     0) pick practices .md
        printf '\nIn %s kwam er na de evaluatie een vervolg (wijziging %d).\n' "het schooljaar" "$changes" >>"$repo/practices/$picked"
@@ -86,6 +87,11 @@ mutate() {
     9) pick layouts .mustache
        printf '<!-- wijziging %d -->\n' "$changes" >>"$repo/layouts/$picked"
        what="layout $picked" ;;
+    10) pick content/models .md
+       retitle "$repo/content/models/$picked" "Model $changes"
+       what="title of model $picked (the comparison page shows every model)" ;;
+    11) sed -i "s/^description: .*/description: Beschrijving $changes/" "$repo/handbook.yaml"
+       what="handbook.yaml" ;;
     *) printf '/* wijziging %d */\n' "$changes" >>"$repo/layouts/assets/style.css"
        what="the CSS" ;;
     esac
