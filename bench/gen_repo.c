@@ -8,7 +8,9 @@
  * whose history of COMMITS commits adds the practice examples in batches and
  * edits existing ones, then checks out the working tree. It also writes the same
  * pages as a Hugo site at OUTDIR-hugo/ (hugo.toml, content/, layouts/ doing the
- * same work, static/), for a like-for-like comparison.
+ * same work, static/) with the same history (the same commits, authors and
+ * times, each with the Hugo version of the same files), so that Hugo's
+ * enableGitInfo has the history handbook reads, for a like-for-like comparison.
  *
  * Everything comes from one fixed-seed PRNG (splitmix64), never from the clock,
  * the locale or the environment: the same arguments give the same files, the
@@ -1095,6 +1097,10 @@ static const char mu_practice[] =
     "{{#page.summary}}\n"
     "<p class=\"lead\">{{.}}</p>\n"
     "{{/page.summary}}\n"
+    "{{#page.last_changed}}\n"
+    "<p class=\"changed\">Laatst gewijzigd op <time datetime=\"{{iso}}\">{{text}}</time>"
+    " door{{#page.contributors}} {{.}}{{/page.contributors}}</p>\n"
+    "{{/page.last_changed}}\n"
     "</header>\n"
     "<section class=\"facts\" aria-labelledby=\"facts_title\">\n"
     "<h2 id=\"facts_title\">In het kort</h2>\n"
@@ -1405,6 +1411,10 @@ static const char hu_practice[] =
     "{{ with .Params.summary }}\n"
     "<p class=\"lead\">{{ . }}</p>\n"
     "{{ end }}\n"
+    "{{ with .GitInfo }}\n"
+    "<p class=\"changed\">Laatst gewijzigd op <time datetime=\"{{ .AuthorDate.Format \"2006-01-02\" }}\">"
+    "{{ .AuthorDate.Format \"2 January 2006\" }}</time> door {{ .AuthorName }}</p>\n"
+    "{{ end }}\n"
     "</header>\n"
     "<section class=\"facts\" aria-labelledby=\"facts_title\">\n"
     "<h2 id=\"facts_title\">In het kort</h2>\n"
@@ -1510,36 +1520,6 @@ static const char hu_render_link[] =
 
 /* ---- files and processes -------------------------------------------------------- */
 
-static void mkdirs(const char *path)
-{
-    char *p = xstrdup(path);
-    for (char *s = p + 1; *s != '\0'; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            die("cannot create %s: %s", p, strerror(errno));
-        *s = '/';
-    }
-    if (mkdir(p, 0777) != 0 && errno != EEXIST)
-        die("cannot create %s: %s", p, strerror(errno));
-    free(p);
-}
-
-static void write_file(const char *dir, const char *path, const char *data, size_t len)
-{
-    sb full = {0};
-    sb_addf(&full, "%s/%s", dir, path);
-    char *slash = strrchr(full.p, '/');
-    *slash = '\0';
-    mkdirs(full.p);
-    *slash = '/';
-    FILE *f = fopen(full.p, "wb");
-    if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-        die("cannot write %s: %s", full.p, strerror(errno));
-    free(full.p);
-}
-
 static void run(char *const argv[])
 {
     pid_t pid = fork();
@@ -1584,6 +1564,7 @@ static FILE *start_writer(char *const argv[], pid_t *pid)
 
 typedef struct history {
     FILE *out;
+    FILE *twin; /* the Hugo twin's fast-import: the same commits, its own files */
     int mark;
     long long when;
     size_t bytes; /* file data written */
@@ -1594,37 +1575,53 @@ static void begin_commit(history *h, rng *r, const char *message)
     const struct author *a = &PICK(r, authors);
     h->mark++;
     h->when += 1800 + rng_below(r, 64800); /* half an hour to 18.5 hours later */
-    fprintf(h->out, "commit refs/heads/main\nmark :%d\n", h->mark);
-    fprintf(h->out, "author %s <%s> %lld +0100\n", a->name, a->email, h->when);
-    fprintf(h->out, "committer %s <%s> %lld +0100\n", a->name, a->email, h->when);
-    fprintf(h->out, "data %zu\n%s\n", strlen(message), message);
-    if (h->mark > 1)
-        fprintf(h->out, "from :%d\n", h->mark - 1);
+    FILE *outs[2] = {h->out, h->twin};
+    for (int i = 0; i < 2; i++) {
+        fprintf(outs[i], "commit refs/heads/main\nmark :%d\n", h->mark);
+        fprintf(outs[i], "author %s <%s> %lld +0100\n", a->name, a->email, h->when);
+        fprintf(outs[i], "committer %s <%s> %lld +0100\n", a->name, a->email, h->when);
+        fprintf(outs[i], "data %zu\n%s\n", strlen(message), message);
+        if (h->mark > 1)
+            fprintf(outs[i], "from :%d\n", h->mark - 1);
+    }
+}
+
+static void add_to(FILE *out, const char *path, const char *data, size_t len)
+{
+    fprintf(out, "M 100644 inline %s\ndata %zu\n", path, len);
+    fwrite(data, 1, len, out);
+    fputc('\n', out);
 }
 
 static void add_file(history *h, const char *path, const char *data, size_t len)
 {
-    fprintf(h->out, "M 100644 inline %s\ndata %zu\n", path, len);
-    fwrite(data, 1, len, h->out);
-    fputc('\n', h->out);
+    add_to(h->out, path, data, len);
     h->bytes += len;
 }
 
-static void add_practice_file(history *h, const ctx *c, int i, sb *buf)
+/* The practice in both repositories, each in its own format and place. */
+static void add_practice_file(history *h, const ctx *c, const ctx *twin, int i, sb *buf)
 {
     char path[128];
     snprintf(path, sizeof path, "practices/%s.md", c->pages[i].slug);
     write_practice(buf, c, i);
     add_file(h, path, buf->p, buf->len);
+    snprintf(path, sizeof path, "content/praktijkvoorbeelden/%s.md", c->pages[i].slug);
+    write_practice(buf, twin, i);
+    add_to(h->twin, path, buf->p, buf->len);
 }
 
-static void add_content_file(history *h, const ctx *c, int which, int rev, int page_count,
-                             int featured, sb *buf)
+static void add_content_file(history *h, const ctx *c, const ctx *twin, int which, int rev,
+                             int page_count, int featured, sb *buf)
 {
     char path[128];
     snprintf(path, sizeof path, "content/%s.md", content_pages[which].name);
     write_content(buf, c, which, rev, page_count, featured);
     add_file(h, path, buf->p, buf->len);
+    snprintf(path, sizeof path, "content/%s.md",
+             which == C_INDEX ? "_index" : content_pages[which].name);
+    write_content(buf, twin, which, rev, page_count, featured);
+    add_to(h->twin, path, buf->p, buf->len);
 }
 
 static long parse_count(const char *s, const char *what, long min, long max)
@@ -1636,6 +1633,10 @@ static long parse_count(const char *s, const char *what, long min, long max)
         die("%s must be a number from %ld to %ld, not '%s'", what, min, max, s);
     return v;
 }
+
+/* The Hugo twin's list page: its title and intro, as handbook.yaml gives them. */
+static const char list_index[] =
+    "---\ntitle: \"Praktijkvoorbeelden\"\nintro: \"" LIST_INTRO "\"\n---\n";
 
 int main(int argc, char **argv)
 {
@@ -1682,9 +1683,13 @@ int main(int argc, char **argv)
 
     char *init_argv[] = {"git", "init", "-q", "--initial-branch=main", outdir, NULL};
     run(init_argv);
-    pid_t fi_pid;
+    char *twin_init_argv[] = {"git", "init", "-q", "--initial-branch=main", hugodir.p, NULL};
+    run(twin_init_argv);
+    pid_t fi_pid, twin_pid;
     char *fi_argv[] = {"git", "-C", outdir, "fast-import", "--quiet", "--done", NULL};
-    history h = {start_writer(fi_argv, &fi_pid), 0, START_TIME - 3600, 0};
+    char *twin_argv[] = {"git", "-C", hugodir.p, "fast-import", "--quiet", "--done", NULL};
+    history h = {start_writer(fi_argv, &fi_pid), start_writer(twin_argv, &twin_pid), 0,
+                 START_TIME - 3600, 0};
     sb buf = {0}, msg = {0};
     int content_rev[C_COUNT] = {0};
 
@@ -1700,8 +1705,29 @@ int main(int argc, char **argv)
     add_file(&h, "layouts/list.mustache", mu_list, sizeof mu_list - 1);
     add_file(&h, "layouts/404.mustache", mu_notfound, sizeof mu_notfound - 1);
     add_file(&h, "layouts/assets/style.css", style_css, sizeof style_css - 1);
+    /* The Hugo twin's settings and layouts: the same work (see hu_*). */
+    static const struct {
+        const char *path, *data;
+        size_t len;
+    } twin_files[] = {
+        {"hugo.toml", hugo_toml, sizeof hugo_toml - 1},
+        {"layouts/_default/baseof.html", hu_baseof, sizeof hu_baseof - 1},
+        {"layouts/partials/header.html", hu_header, sizeof hu_header - 1},
+        {"layouts/partials/nav.html", hu_nav, sizeof hu_nav - 1},
+        {"layouts/partials/footer.html", hu_footer, sizeof hu_footer - 1},
+        {"layouts/_default/single.html", hu_single, sizeof hu_single - 1},
+        {"layouts/index.html", hu_single, sizeof hu_single - 1},
+        {"layouts/praktijkvoorbeelden/single.html", hu_practice, sizeof hu_practice - 1},
+        {"layouts/_default/list.html", hu_list, sizeof hu_list - 1},
+        {"layouts/404.html", hu_notfound, sizeof hu_notfound - 1},
+        {"layouts/_default/_markup/render-link.html", hu_render_link, sizeof hu_render_link - 1},
+        {"static/assets/style.css", style_css, sizeof style_css - 1},
+        {"content/praktijkvoorbeelden/_index.md", list_index, sizeof list_index - 1},
+    };
+    for (size_t i = 0; i < COUNT(twin_files); i++)
+        add_to(h.twin, twin_files[i].path, twin_files[i].data, twin_files[i].len);
     for (int cp = 0; cp < C_COUNT; cp++)
-        add_content_file(&h, &repo, cp, 0, 0, 0, &buf);
+        add_content_file(&h, &repo, &hugo, cp, 0, 0, 0, &buf);
 
     /* 2 .. COMMITS-1: practices added in batches, existing pages edited. */
     static const struct {
@@ -1753,61 +1779,38 @@ int main(int argc, char **argv)
         }
         begin_commit(&h, &hr, msg.p);
         for (int i = added; i < target; i++)
-            add_practice_file(&h, &repo, i, &buf);
+            add_practice_file(&h, &repo, &hugo, i, &buf);
         added = target;
         for (int e = 0; e < edits; e++)
-            add_practice_file(&h, &repo, edit_pages[e], &buf);
+            add_practice_file(&h, &repo, &hugo, edit_pages[e], &buf);
         if (edit_content >= 0)
-            add_content_file(&h, &repo, edit_content, ++content_rev[edit_content], added, 0,
-                             &buf);
+            add_content_file(&h, &repo, &hugo, edit_content, ++content_rev[edit_content], added,
+                             0, &buf);
     }
     if (added != page_count)
         die("internal error: %d of %d pages added", added, page_count);
 
     /* COMMITS: featured practices on the home page. */
     begin_commit(&h, &hr, "Zet uitgelichte praktijkvoorbeelden op de startpagina\n");
-    add_content_file(&h, &repo, C_INDEX, content_rev[C_INDEX], page_count, 1, &buf);
-    fputs("done\n", h.out);
-    if (fflush(h.out) != 0 || ferror(h.out) || fclose(h.out) != 0)
-        die("writing to git fast-import failed");
-    int status;
-    if (waitpid(fi_pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("git fast-import failed");
-    char *reset_argv[] = {"git", "-C", outdir, "-c", "core.hooksPath=/dev/null", "reset", "-q",
-                          "--hard", NULL};
-    run(reset_argv);
-
-    /* The Hugo twin: the final state of every page. */
+    add_content_file(&h, &repo, &hugo, C_INDEX, content_rev[C_INDEX], page_count, 1, &buf);
+    FILE *outs[2] = {h.out, h.twin};
+    pid_t pids[2] = {fi_pid, twin_pid};
+    for (int i = 0; i < 2; i++) {
+        fputs("done\n", outs[i]);
+        if (fflush(outs[i]) != 0 || ferror(outs[i]) || fclose(outs[i]) != 0)
+            die("writing to git fast-import failed");
+        int status;
+        if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            die("git fast-import failed");
+    }
+    /* Both work trees checked out: Hugo's GitInfo needs the twin's history. */
+    char *dirs[2] = {outdir, hugodir.p};
+    for (int i = 0; i < 2; i++) {
+        char *reset_argv[] = {"git", "-C", dirs[i], "-c", "core.hooksPath=/dev/null",
+                              "reset", "-q", "--hard", NULL};
+        run(reset_argv);
+    }
     const char *hd = hugodir.p;
-    write_file(hd, "hugo.toml", hugo_toml, sizeof hugo_toml - 1);
-    write_file(hd, "layouts/_default/baseof.html", hu_baseof, sizeof hu_baseof - 1);
-    write_file(hd, "layouts/partials/header.html", hu_header, sizeof hu_header - 1);
-    write_file(hd, "layouts/partials/nav.html", hu_nav, sizeof hu_nav - 1);
-    write_file(hd, "layouts/partials/footer.html", hu_footer, sizeof hu_footer - 1);
-    write_file(hd, "layouts/_default/single.html", hu_single, sizeof hu_single - 1);
-    write_file(hd, "layouts/index.html", hu_single, sizeof hu_single - 1);
-    write_file(hd, "layouts/praktijkvoorbeelden/single.html", hu_practice, sizeof hu_practice - 1);
-    write_file(hd, "layouts/_default/list.html", hu_list, sizeof hu_list - 1);
-    write_file(hd, "layouts/404.html", hu_notfound, sizeof hu_notfound - 1);
-    write_file(hd, "layouts/_default/_markup/render-link.html", hu_render_link,
-               sizeof hu_render_link - 1);
-    write_file(hd, "static/assets/style.css", style_css, sizeof style_css - 1);
-    for (int cp = 0; cp < C_COUNT; cp++) {
-        char path[128];
-        snprintf(path, sizeof path, "content/%s.md",
-                 cp == C_INDEX ? "_index" : content_pages[cp].name);
-        write_content(&buf, &hugo, cp, content_rev[cp], page_count, cp == C_INDEX);
-        write_file(hd, path, buf.p, buf.len);
-    }
-    static const char list_index[] =
-        "---\ntitle: \"Praktijkvoorbeelden\"\nintro: \"" LIST_INTRO "\"\n---\n";
-    write_file(hd, "content/praktijkvoorbeelden/_index.md", list_index, sizeof list_index - 1);
-    for (int i = 0; i < page_count; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "content/praktijkvoorbeelden/%s.md", pages[i].slug);
-        write_practice(&buf, &hugo, i);
-        write_file(hd, path, buf.p, buf.len);
-    }
 
     printf("gen_repo: %d practices and %d pages in %d commits (%.1f MB of files written to "
            "git) in %s, the Hugo twin in %s\n",
