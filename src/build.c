@@ -76,6 +76,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     /* The lock first: the build record of the published site is read under it. */
     if (opts->output_dir != NULL && (pub = publish_begin(opts->output_dir, diags)) == NULL)
         goto done;
+    stage("publish begin");
     /* Only a build shows history; a check (the push hook) needs none. */
     if (opts->output_dir != NULL) {
         buf history_record = BUF_INIT;
