@@ -47,6 +47,15 @@ pick() {
     shift $r
     picked=$1
 }
+# pick_unlinked: like pick practices .md, but mostly a practice that no
+# page links to, so that renaming or deleting it leaves a valid handbook.
+pick_unlinked() {
+    tries=0
+    while pick practices .md && [ $tries -lt 8 ] &&
+        grep -rqF "$picked" "$repo/content" "$repo/practices" "$repo/handbook.yaml"; do
+        tries=$((tries + 1))
+    done
+}
 # Front matter's and YAML's "title:" line of FILE becomes TEXT.
 retitle() {
     sed -i "0,/^title:/s/^title:.*/title: $2/" "$1"
@@ -75,10 +84,10 @@ mutate() {
        cp "$repo/practices/$picked" "$repo/practices/nieuw-$changes.md"
        retitle "$repo/practices/nieuw-$changes.md" "Nieuw voorbeeld $changes"
        what="new practice nieuw-$changes.md" ;;
-    6) pick practices .md
+    6) pick_unlinked
        git -C "$repo" mv "practices/$picked" "practices/verhuisd-$changes.md"
        what="rename of practices/$picked" ;;
-    7) pick practices .md
+    7) pick_unlinked
        git -C "$repo" rm -q "practices/$picked"
        what="delete of practices/$picked" ;;
     8) pick layouts/partials .mustache
@@ -189,5 +198,35 @@ if grep -q "(0 pages rendered, 0 of" "$tmp/out"; then
     ok "a build with nothing changed renders and writes nothing"
 else
     not_ok "a build with nothing changed renders and writes nothing" "$(cat "$tmp/out")"
+fi
+
+# --- a damaged record: a full build, the same site, no crash ---
+rm -rf "$full" "$tmp/www/.full."*
+"$handbook" build --repo "$repo" -o "$full" >/dev/null 2>&1
+record=$tmp/www/.inc.record
+damaged_ok=0
+for damage in truncate flip; do
+    size=$(wc -c <"$record")
+    case $damage in
+    truncate) truncate -s $((size / 2)) "$record" ;;
+    flip) printf 'XXXXXXXX' | dd of="$record" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null ;;
+    esac
+    printf '\n<!-- %s -->\n' "$damage" >>"$repo/layouts/partials/footer.mustache"
+    git -C "$repo" commit -qam "$damage"
+    rm -rf "$full" "$tmp/www/.full."*
+    "$handbook" build --repo "$repo" -o "$full" >/dev/null 2>&1
+    if "$handbook" build --repo "$repo" -o "$inc" >"$tmp/out" 2>&1 &&
+        grep -q "(\([0-9]*\) pages rendered" "$tmp/out" &&
+        [ "$(sed -n 's/.*: \([0-9]*\) pages and.*(\([0-9]*\) pages rendered.*/\1 \2/p' "$tmp/out" | awk '{ print $1 == $2 }')" = 1 ] &&
+        diff -r "$full" "$inc" >/dev/null; then
+        damaged_ok=$((damaged_ok + 1))
+    else
+        echo "# $damage: $(cat "$tmp/out")"
+    fi
+done
+if [ $damaged_ok -eq 2 ]; then
+    ok "a truncated or damaged build record gives a full build and the same site"
+else
+    not_ok "a truncated or damaged build record gives a full build and the same site"
 fi
 summary
