@@ -18,10 +18,10 @@ FUZZ_SECONDS ?= 60
 PKGS := yaml-0.1 libcmark-gfm libgit2 libutf8proc libdeflate libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # cmark-gfm-extensions and libstemmer ship no pkg-config file on Debian.
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lstemmer -lm
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions -lstemmer -lm -pthread
 
 WARNINGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
-ALL_CFLAGS := $(WARNINGS) -D_GNU_SOURCE $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
+ALL_CFLAGS := $(WARNINGS) -D_GNU_SOURCE -pthread $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))

@@ -1,5 +1,7 @@
 #include "build.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,6 +11,7 @@
 #include "history.h"
 #include "pages.h"
 #include "publish.h"
+#include "record.h"
 #include "render.h"
 #include "source.h"
 #include "template.h"
@@ -25,13 +28,66 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* HANDBOOK_TIMINGS=1: a line per stage on stderr, for finding where a
+ * build spends its time. */
 static double stage_start;
 static void stage(const char *name)
 {
     double now = seconds_now();
     if (getenv("HANDBOOK_TIMINGS") && name)
-        fprintf(stderr, "timing: %-10s %7.1f ms\n", name, (now - stage_start) * 1000);
+        fprintf(stderr, "timing: %-14s %7.1f ms\n", name, (now - stage_start) * 1000);
     stage_start = now;
+}
+
+/* The history, read in a thread of its own while the pages are rendered: it
+ * has its own arena and diagnostics, and the rest of the build reads its
+ * results only after wait_for_history. */
+typedef struct history_job {
+    arena arena;
+    const char *repo_dir, *ref;
+    const source_tree *tree;
+    const record *previous;
+    buf record;
+    strmap *out;
+    diag_list diags;
+    int status;
+    pthread_t thread;
+    bool running;
+} history_job;
+
+static void *read_history(void *arg)
+{
+    history_job *job = arg;
+    double t0 = seconds_now();
+    job->status = history_read(&job->arena, job->repo_dir, job->ref, job->tree, job->previous,
+                               &job->record, job->out, &job->diags);
+    if (getenv("HANDBOOK_TIMINGS"))
+        fprintf(stderr, "timing: %-14s %7.1f ms (beside the rendering)\n", "history",
+                (seconds_now() - t0) * 1000);
+    return NULL;
+}
+
+static void wait_for_history(void *arg)
+{
+    history_job *job = arg;
+    if (job->running) {
+        pthread_join(job->thread, NULL);
+        job->running = false;
+        stage("history (wait)");
+    }
+}
+
+/* Waits for the job, and hands its diagnostics to diags and its record
+ * section to pub. Returns the job's status. */
+static int finish_history(history_job *job, publisher *pub, diag_list *diags)
+{
+    wait_for_history(job);
+    for (size_t i = 0; i < job->diags.count; i++) {
+        const diag *d = &job->diags.items[i];
+        diag_add(diags, d->severity, d->file, d->line, d->col, "%s", d->message);
+    }
+    publish_record(pub, "history", &job->record);
+    return job->status;
 }
 
 int build_run(const build_options *opts, build_result *result, diag_list *diags)
@@ -44,6 +100,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     template_set *layouts = template_set_new();
     publisher *pub = NULL;
     int status = -1;
+    history_job history = {.arena = ARENA_INIT, .record = BUF_INIT, .diags = DIAG_LIST_INIT};
 
     source_options source = {opts->repo_dir ? opts->repo_dir : ".", opts->ref, content_roots};
     source_tree tree = {0};
@@ -70,7 +127,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         /* Render the pages that did parse, writing nothing, to find their
          * mistakes (broken links, template errors) in the same run. */
         render_stats ignored = {0};
-        render_site(&s, &tree, layouts, NULL, &ignored, diags);
+        render_site(&s, &tree, layouts, NULL, NULL, &ignored, diags);
         goto done;
     }
     /* The lock first: the build record of the published site is read under it. */
@@ -78,18 +135,24 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         goto done;
     stage("publish begin");
     /* Only a build shows history; a check (the push hook) needs none. */
+    render_wait wait = {wait_for_history, &history};
     if (opts->output_dir != NULL) {
-        buf history_record = BUF_INIT;
-        int read = history_read(&a, source.repo_dir, opts->ref, &tree, publish_previous(pub),
-                                &history_record, &s.history, diags);
-        publish_record(pub, "history", &history_record);
-        buf_free(&history_record);
-        if (read < 0)
-            goto done;
+        history.repo_dir = source.repo_dir;
+        history.ref = opts->ref;
+        history.tree = &tree;
+        history.previous = publish_previous(pub);
+        history.out = &s.history;
+        if (pthread_create(&history.thread, NULL, read_history, &history) == 0)
+            history.running = true;
+        else
+            read_history(&history);
     }
-    stage("history");
     render_stats stats = {0};
-    if (render_site(&s, &tree, layouts, pub, &stats, diags) < 0)
+    int rendered = render_site(&s, &tree, layouts, pub, opts->output_dir ? &wait : NULL, &stats,
+                               diags);
+    if (opts->output_dir != NULL && finish_history(&history, pub, diags) < 0)
+        goto done;
+    if (rendered < 0)
         goto done;
     stage("render");
     result->pages = stats.pages;
@@ -106,11 +169,15 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     stage("commit");
     status = 0;
 done:
+    wait_for_history(&history);
     publish_abort(pub);
     strmap_free(&s.by_source);
     strmap_free(&s.failed);
     strmap_free(&s.history);
     template_set_free(layouts);
+    arena_free(&history.arena);
+    buf_free(&history.record);
+    diag_list_free(&history.diags);
     arena_free(&a);
     result->seconds = seconds_now() - start;
     return status;

@@ -96,6 +96,7 @@ typedef struct renderer {
     buf pages_record;        /* the record's "pages" section, but for its count */
     size_t pages_recorded;
     size_t rendered;         /* pages made, not reused */
+    size_t replayed_document; /* see build_page */
 } renderer;
 
 /* A page as the previous build made it (its entry in the "pages" section). */
@@ -272,16 +273,17 @@ static int suggest_link(void *ctx, const char *repo_path, buf *suggestion_out)
 /* ---------- rendering ---------- */
 
 /* The headings of the body; with level > 0 only those of that level. */
-static value *headings_value(arena *a, const markdown_result *md, int level)
+static value *headings_value(arena *a, const markdown_heading *headings, size_t count,
+                             int level)
 {
     value *list = value_new_list(a, no_pos());
-    for (size_t i = 0; i < md->heading_count; i++) {
-        if (level > 0 && md->headings[i].level != level)
+    for (size_t i = 0; i < count; i++) {
+        if (level > 0 && headings[i].level != level)
             continue;
         value *h = value_new_map(a, no_pos());
-        put(a, h, "level", value_new_number(a, md->headings[i].level, no_pos()));
-        put(a, h, "id", text_value(a, md->headings[i].id));
-        put(a, h, "text", text_value(a, md->headings[i].text));
+        put(a, h, "level", value_new_number(a, headings[i].level, no_pos()));
+        put(a, h, "id", text_value(a, headings[i].id));
+        put(a, h, "text", text_value(a, headings[i].text));
         value_list_push(a, list, h);
     }
     return list;
@@ -414,35 +416,74 @@ static bool is_searchable(const page *p)
     return p->source_path != NULL && (searchable == NULL || value_truthy(searchable));
 }
 
-/* Renders page p with its context page_value (from page_context) into out,
- * adding it to the search index when index says so. */
-static int render_page(renderer *r, const page *p, value *page_value, bool index, buf *out)
+/* What a page's Markdown gives: its HTML with the glossary's terms marked,
+ * its headings, the pages it links to, and its search document. */
+typedef struct page_markdown {
+    bool made;
+    const char *content;
+    size_t content_len;
+    const markdown_heading *headings;
+    size_t heading_count;
+    const char **links;
+    size_t link_count;
+    size_t document; /* its search document + 1, or 0 */
+} page_markdown;
+
+/* Renders the Markdown of p into out (its strings in arena a), adding the
+ * page to the search index when index says so. Returns 0 or -1. */
+static int render_markdown(renderer *r, const page *p, bool index, arena *a, page_markdown *out)
 {
-    arena *a = &r->scratch;
     markdown_result md = MARKDOWN_RESULT_INIT;
     markdown_link_resolver resolver = {resolve_link, suggest_link, r};
+    r->link_count = 0;
+    *out = (page_markdown){0};
     if (p->source_path &&
         markdown_render(a, p->source_path, p->body, p->body_len, p->body_line, &resolver, &md,
                         r->diags) < 0)
         return -1;
-    if (index && index_add_page(r->index, p, value_map_get_str(page_value, "url")->as.string.text,
-                                md.html.data, md.html.len, r->pub, r->diags) < 0)
+    out->document = index ? index_next_document(r->index) + 1 : 0;
+    if (index && index_add_page(r->index, p, config_site_path(&r->scratch, &r->site->config, p->url),
+                                md.html.data, md.html.len, r->pub, r->diags) < 0) {
+        markdown_result_free(&md);
         return -1;
+    }
     if (r->term_count > 0) {
         buf marked = BUF_INIT;
         glossary_mark(r->terms, r->term_count, p->url, md.html.data, md.html.len, &marked);
-        put(a, page_value, "content", value_new_string(a, marked.data, marked.len, no_pos()));
+        out->content = arena_strndup(a, marked.data, marked.len);
+        out->content_len = marked.len;
         buf_free(&marked);
     } else {
-        put(a, page_value, "content", value_new_string(a, md.html.data, md.html.len, no_pos()));
+        out->content = arena_strndup(a, md.html.data, md.html.len);
+        out->content_len = md.html.len;
     }
-    put(a, page_value, "headings", headings_value(a, &md, 0));
+    out->headings = md.headings;
+    out->heading_count = md.heading_count;
+    markdown_result_free(&md);
+    out->links = r->links;
+    out->link_count = r->link_count;
+    if (a != &r->scratch) { /* keep the links beyond this page */
+        out->links = arena_alloc(a, (r->link_count + 1) * sizeof *out->links);
+        for (size_t i = 0; i < r->link_count; i++)
+            out->links[i] = arena_strdup(a, r->links[i]);
+    }
+    out->made = true;
+    return 0;
+}
+
+/* Renders page p through its layout into out, with its context page_value
+ * (from page_context) and its Markdown md. */
+static int render_layout(renderer *r, const page *p, value *page_value, const page_markdown *md,
+                         buf *out)
+{
+    arena *a = &r->scratch;
+    put(a, page_value, "content", value_new_string(a, md->content, md->content_len, no_pos()));
+    put(a, page_value, "headings", headings_value(a, md->headings, md->heading_count, 0));
     /* Mustache cannot filter or test a list for emptiness, so the table of
      * contents (the level-2 headings) comes ready-made. */
-    value *toc = headings_value(a, &md, 2);
+    value *toc = headings_value(a, md->headings, md->heading_count, 2);
     put(a, page_value, "toc", toc);
     put(a, page_value, "has_toc", value_new_bool(a, toc->as.list.count > 0, no_pos()));
-    markdown_result_free(&md);
     value *root = value_new_map(a, no_pos());
     put(a, root, "site", site_for_page(r, p));
     put(a, root, "page", page_value);
@@ -603,18 +644,19 @@ static void record_page(renderer *r, const page *p, record_hash inputs, record_h
 
 /* Makes and publishes page p, or, when nothing it is made from changed
  * since the previous build, publishes that build's file again and adds its
- * search document from the record. Returns 0 or -1. */
-static int build_page(renderer *r, const page *p, buf *out)
+ * search document from the record. made is p's Markdown when a first pass
+ * rendered it already (a full build), else NULL. Returns 0 or -1. */
+static int build_page(renderer *r, const page *p, const page_markdown *made, buf *out)
 {
     value *page_value = page_context(r, p);
     bool searchable = is_searchable(p);
-    const previous_page *prev = strmap_get(&r->previous, p->output_path);
+    const previous_page *prev = made ? NULL : strmap_get(&r->previous, p->output_path);
     record_hash inputs = page_inputs(r, p, page_value);
     r->link_count = 0;
-    size_t document = searchable ? index_next_document(r->index) + 1 : 0;
     bool indexed = false;
     if (prev != NULL && record_hash_equal(prev->inputs, inputs) &&
         (prev->document != 0) == searchable && links_unchanged(r, prev)) {
+        size_t document = searchable ? index_next_document(r->index) + 1 : 0;
         int replayed = searchable ? index_replay_page(r->index, p, prev->document - 1, r->pub,
                                                       r->diags)
                                   : 1;
@@ -634,13 +676,31 @@ static int build_page(renderer *r, const page *p, buf *out)
             record_page(r, p, inputs, prev->output, document);
             return 0;
         }
+        /* Replayed into the index, but the file is gone: render it. */
+        if (indexed)
+            r->replayed_document = document;
     }
+    page_markdown md;
+    if (made != NULL) {
+        md = *made;
+    } else {
+        size_t replayed_document = r->replayed_document;
+        r->replayed_document = 0;
+        if (render_markdown(r, p, searchable && !indexed, &r->scratch, &md) < 0)
+            return -1;
+        if (indexed)
+            md.document = replayed_document;
+    }
+    r->links = md.links;
+    r->link_count = r->link_cap = md.link_count;
     buf_clear(out);
-    if (render_page(r, p, page_value, searchable && !indexed, out) < 0 ||
+    if (render_layout(r, p, page_value, &md, out) < 0 ||
         publish_write(r->pub, p->output_path, out->data, out->len, r->diags) < 0)
         return -1;
     r->rendered++;
-    record_page(r, p, inputs, record_hash_of(out->data, out->len), document);
+    record_page(r, p, inputs, record_hash_of(out->data, out->len), md.document);
+    r->links = NULL;
+    r->link_count = r->link_cap = 0;
     return 0;
 }
 
@@ -763,7 +823,8 @@ static record_hash hash_site_inputs(renderer *r)
 }
 
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
-                publisher *pub, render_stats *stats, diag_list *diags)
+                publisher *pub, const render_wait *history, render_stats *stats,
+                diag_list *diags)
 {
     renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags,
                   .pages_record = BUF_INIT};
@@ -782,9 +843,31 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
         index_use_previous(r.index, previous);
     }
     int status = 0;
+    /* A full build renders every page: the Markdown (and the search index,
+     * the larger part of the work) needs no history, so it comes first,
+     * while another thread reads the history. */
+    page_markdown *made = NULL;
+    arena made_arena = ARENA_INIT;
+    if (previous == NULL && history != NULL) {
+        made = calloc(s->page_count + 1, sizeof *made);
+        if (made == NULL)
+            abort();
+        for (size_t i = 0; i < s->page_count; i++) {
+            const page *p = s->pages[i];
+            if (render_markdown(&r, p, is_searchable(p), &made_arena, &made[i]) < 0)
+                status = -1;
+            arena_free(&r.scratch);
+            r.links = NULL;
+            r.link_count = r.link_cap = 0;
+        }
+    }
+    if (history != NULL)
+        history->wait(history->ctx);
     buf out = BUF_INIT;
     for (size_t i = 0; i < s->page_count; i++) {
-        if (build_page(&r, s->pages[i], &out) < 0)
+        if (made != NULL && !made[i].made)
+            continue; /* its Markdown has errors, reported above */
+        if (build_page(&r, s->pages[i], made ? &made[i] : NULL, &out) < 0)
             status = -1;
         else
             stats->pages++;
@@ -793,6 +876,8 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
         r.link_count = r.link_cap = 0;
     }
     buf_free(&out);
+    free(made);
+    arena_free(&made_arena);
     if (write_sitemap_and_robots(&r) < 0 || index_finish(r.index, pub, diags) < 0)
         status = -1;
     size_t prefix = strlen(LAYOUTS_FOLDER "/");

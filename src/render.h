@@ -41,7 +41,15 @@ typedef struct render_stats {
  * pages that use it, a new practice example the overviews and facet pages
  * that list it; the sitemap and the search index are made whole every time
  * and publish keeps the files whose bytes did not change. */
+typedef struct render_wait {
+    void (*wait)(void *ctx);
+    void *ctx;
+} render_wait;
+
+/* history, when not NULL, is called before the first page's history (s->history)
+ * is read: the history may be read in another thread meanwhile. */
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
-                publisher *pub, render_stats *stats, diag_list *diags);
+                publisher *pub, const render_wait *history, render_stats *stats,
+                diag_list *diags);
 
 #endif
