@@ -38,9 +38,6 @@ typedef struct posting {
     uint32_t doc;
     float tf[FIELD_KINDS];  /* uses in each field */
     uint32_t best_section;  /* the section with the most uses */
-    uint32_t best_count;
-    uint32_t section;       /* the section being counted now */
-    uint32_t section_count;
 } posting;
 
 typedef struct term {
@@ -48,6 +45,10 @@ typedef struct term {
     uint32_t id; /* its place in terms_by_id */
     posting *postings;
     size_t count, cap;
+    /* While its last posting's document is being added: */
+    uint32_t section;       /* the section being counted now */
+    uint32_t section_count; /* uses in it so far */
+    uint32_t best_count;    /* uses in the best section so far */
 } term;
 
 /* A folded word of the content and the term its stem makes. */
@@ -100,6 +101,7 @@ typedef struct previous_index {
     const char **words; /* folded words by id */
     uint32_t *word_terms; /* their term ids */
     const char **stems;   /* terms by id */
+    uint32_t *term_sizes; /* their postings then: room to make at once */
     record_reader *docs;  /* each document's entry */
     size_t word_count, term_count, doc_count;
     vocabulary_word **word_now; /* previous word id -> this build's word, or NULL */
@@ -305,6 +307,7 @@ void index_free(index_builder *ix)
     free(ix->previous.words);
     free(ix->previous.word_terms);
     free(ix->previous.stems);
+    free(ix->previous.term_sizes);
     free(ix->previous.docs);
     free(ix->previous.word_now);
     free(ix->previous.term_now);
@@ -450,16 +453,17 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
     posting *p = t->count ? &t->postings[t->count - 1] : NULL;
     if (p == NULL || p->doc != ad->doc) {
         p = add_posting(ix, t, ad->doc);
-        p->section = ad->section;
+        t->section = ad->section;
+        t->section_count = t->best_count = 0;
     }
     p->tf[ad->field] += 1;
-    if (p->section != ad->section) {
-        p->section = ad->section;
-        p->section_count = 0;
+    if (t->section != ad->section) {
+        t->section = ad->section;
+        t->section_count = 0;
     }
-    if (++p->section_count > p->best_count) {
-        p->best_count = p->section_count;
-        p->best_section = p->section;
+    if (++t->section_count > t->best_count) {
+        t->best_count = t->section_count;
+        p->best_section = t->section;
     }
     ix->docs[ad->doc].length[ad->field] += 1;
 }
@@ -1126,8 +1130,10 @@ static void write_record(index_builder *ix, buf *out)
         record_write_number(out, w->term->id);
     }
     record_write_number(out, ix->term_total);
-    for (size_t i = 0; i < ix->term_total; i++)
+    for (size_t i = 0; i < ix->term_total; i++) {
         record_write_string(out, ix->terms_by_id[i]->stem, strlen(ix->terms_by_id[i]->stem));
+        record_write_number(out, ix->terms_by_id[i]->count);
+    }
     record_write_number(out, ix->doc_count);
     for (size_t d = 0; d < ix->doc_count; d++) {
         const doc_entry *doc = &ix->docs[d];
@@ -1183,8 +1189,13 @@ void index_use_previous(index_builder *ix, const record *r)
     prev->term_now = calloc(terms + 1, sizeof *prev->term_now);
     if (prev->stems == NULL || prev->term_now == NULL)
         abort();
-    for (uint64_t i = 0; i < terms && !rr.failed; i++)
+    prev->term_sizes = calloc(terms + 1, sizeof *prev->term_sizes);
+    if (prev->term_sizes == NULL)
+        abort();
+    for (uint64_t i = 0; i < terms && !rr.failed; i++) {
         prev->stems[i] = record_read_string(&rr, NULL);
+        prev->term_sizes[i] = (uint32_t)record_read_number(&rr);
+    }
     uint64_t docs = record_read_number(&rr);
     if (rr.failed || docs > (uint64_t)(rr.end - rr.at))
         return;
@@ -1210,9 +1221,19 @@ void index_use_previous(index_builder *ix, const record *r)
 static term *previous_term(index_builder *ix, uint32_t id)
 {
     previous_index *prev = &ix->previous;
-    if (prev->term_now[id] == NULL)
-        prev->term_now[id] = intern_term(ix, prev->stems[id], strlen(prev->stems[id]));
-    return prev->term_now[id];
+    term *t = prev->term_now[id];
+    if (t == NULL) {
+        t = prev->term_now[id] = intern_term(ix, prev->stems[id], strlen(prev->stems[id]));
+        /* As many postings as last time, at once, rather than by doubling. */
+        size_t room = t->count + prev->term_sizes[id] + 1;
+        if (t->cap < room) {
+            t->cap = room;
+            t->postings = realloc(t->postings, t->cap * sizeof *t->postings);
+            if (t->postings == NULL)
+                abort();
+        }
+    }
+    return t;
 }
 
 int index_replay_page(index_builder *ix, const page *p, size_t previous_doc, publisher *pub,

@@ -37,7 +37,9 @@ struct publisher {
     strmap written;   /* paths of this build's outputs */
     buf outputs;      /* the record's "outputs" section: path and hash of each */
     size_t output_count;
-    buf sections;     /* the other stages' record sections, ready to append */
+    const char *section_names[8]; /* the other stages' record sections */
+    buf sections[8];
+    size_t section_count;
     size_t files, changed;
 };
 
@@ -125,8 +127,11 @@ static record *load_record(const char *dir, const char *const *paths, size_t cou
 static bool read_outputs(publisher *pub, const record *r,
                          void (*each)(publisher *, const char *, record_hash))
 {
+    record_reader counted = record_reader_of(r, "output count");
+    uint64_t count = record_read_number(&counted);
     record_reader rr = record_reader_of(r, "outputs");
-    uint64_t count = record_read_number(&rr);
+    if (counted.failed)
+        return false;
     for (uint64_t i = 0; i < count && !rr.failed; i++) {
         const char *path = record_read_string(&rr, NULL);
         record_hash h = record_read_hash(&rr);
@@ -187,8 +192,7 @@ publisher *publish_begin(const char *output_dir, diag_list *diags)
     publisher *pub = calloc(1, sizeof *pub);
     if (pub == NULL)
         abort();
-    *pub = (publisher){.lock_fd = -1, .arena = ARENA_INIT, .outputs = BUF_INIT,
-                       .sections = BUF_INIT};
+    *pub = (publisher){.lock_fd = -1, .arena = ARENA_INIT, .outputs = BUF_INIT};
     pub->staging = beside(&out, ".new");
     pub->old_copy = beside(&out, ".old");
     pub->record_path = beside(&out, ".record");
@@ -362,10 +366,13 @@ const record *publish_previous(const publisher *pub)
     return pub ? pub->published : NULL;
 }
 
-void publish_record(publisher *pub, const char *name, const buf *content)
+void publish_record(publisher *pub, const char *name, buf *content)
 {
-    if (pub != NULL)
-        record_add_section(&pub->sections, name, content);
+    if (pub == NULL || pub->section_count == sizeof pub->sections / sizeof pub->sections[0])
+        abort(); /* a stage without a publisher has no record to add to */
+    pub->section_names[pub->section_count] = name;
+    pub->sections[pub->section_count++] = *content;
+    *content = (buf)BUF_INIT;
 }
 
 /* Frees pub and releases the lock. */
@@ -379,7 +386,8 @@ static void free_publisher(publisher *pub)
     strmap_free(&pub->staged);
     strmap_free(&pub->written);
     buf_free(&pub->outputs);
-    buf_free(&pub->sections);
+    for (size_t i = 0; i < pub->section_count; i++)
+        buf_free(&pub->sections[i]);
     arena_free(&pub->arena);
     free(pub->output_dir);
     free(pub->staging);
@@ -422,20 +430,20 @@ static int write_record(publisher *pub, diag_list *diags)
                  strerror(errno));
         return -1;
     }
-    buf file = BUF_INIT, outputs = BUF_INIT;
-    record_begin(&file, record_generator(), st.st_dev, st.st_ino);
-    record_write_number(&outputs, pub->output_count);
-    buf_append(&outputs, pub->outputs.data, pub->outputs.len);
-    record_add_section(&file, "outputs", &outputs);
-    buf_append(&file, pub->sections.data, pub->sections.len);
-    record_end(&file);
-    unlink(pub->new_record_path);
-    int status = write_new_file(pub->new_record_path, file.data, file.len);
+    buf count = BUF_INIT;
+    record_write_number(&count, pub->output_count);
+    const char *names[10] = {"output count", "outputs"};
+    const buf *contents[10] = {&count, &pub->outputs};
+    for (size_t i = 0; i < pub->section_count; i++) {
+        names[2 + i] = pub->section_names[i];
+        contents[2 + i] = &pub->sections[i];
+    }
+    int status = record_write_file(pub->new_record_path, record_generator(), st.st_dev,
+                                   st.st_ino, names, contents, 2 + pub->section_count);
     if (status < 0)
         diag_add(diags, DIAG_ERROR, pub->new_record_path, 0, 0, "cannot write the file: %s",
                  strerror(errno));
-    buf_free(&file);
-    buf_free(&outputs);
+    buf_free(&count);
     return status;
 }
 

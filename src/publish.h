@@ -58,8 +58,9 @@ int publish_reuse(publisher *pub, const char *path, record_hash hash, diag_list 
  * abort. */
 const record *publish_previous(const publisher *pub);
 
-/* Adds a section to the record written with the new site. */
-void publish_record(publisher *pub, const char *name, const buf *content);
+/* Adds a section to the record written with the new site, taking content's
+ * bytes (content is left empty). pub must not be NULL. */
+void publish_record(publisher *pub, const char *name, buf *content);
 
 /* Makes the new site the published one and frees pub. Returns 0 or -1. */
 int publish_commit(publisher *pub, diag_list *diags);

@@ -1,6 +1,8 @@
 #include "record.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -200,66 +202,122 @@ bool record_reader_done(const record_reader *rr)
     return rr->failed || rr->at >= rr->end;
 }
 
-/* ---------- the file ---------- */
+/* ---------- the file ----------
+ *
+ * The header (magic, generator, device, inode), then each section as its
+ * name, its length, the hash of its bytes and the bytes, then an empty name
+ * that ends the file: a file cut short has no end. A reader reads only the
+ * sections it asks for, and checks each one's hash then. */
 
-void record_begin(buf *out, record_hash generator, dev_t dev, ino_t ino)
+static bool write_all(int fd, const void *data, size_t len)
 {
-    buf_append(out, RECORD_MAGIC, RECORD_MAGIC_LEN);
-    record_write_hash(out, generator);
-    write_u64(out, (uint64_t)dev);
-    write_u64(out, (uint64_t)ino);
+    const char *bytes = data;
+    while (len > 0) {
+        ssize_t n = write(fd, bytes, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        bytes += n, len -= (size_t)n;
+    }
+    return true;
 }
 
-void record_add_section(buf *out, const char *name, const buf *content)
+int record_write_file(const char *path, record_hash generator, dev_t dev, ino_t ino,
+                      const char *const *names, const buf *const *contents, size_t count)
 {
-    record_write_string(out, name, strlen(name));
-    record_write_number(out, content->len);
-    buf_append(out, content->data, content->len);
-}
-
-void record_end(buf *out)
-{
-    record_write_hash(out, record_hash_of(out->data, out->len));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return -1;
+    buf head = BUF_INIT;
+    buf_append(&head, RECORD_MAGIC, RECORD_MAGIC_LEN);
+    record_write_hash(&head, generator);
+    write_u64(&head, (uint64_t)dev);
+    write_u64(&head, (uint64_t)ino);
+    bool ok = write_all(fd, head.data, head.len);
+    for (size_t i = 0; ok && i < count; i++) {
+        buf_clear(&head);
+        record_write_string(&head, names[i], strlen(names[i]));
+        record_write_number(&head, contents[i]->len);
+        record_write_hash(&head, record_hash_of(contents[i]->data, contents[i]->len));
+        ok = write_all(fd, head.data, head.len) &&
+             write_all(fd, contents[i]->data, contents[i]->len);
+    }
+    buf_clear(&head);
+    record_write_string(&head, "", 0);
+    ok = ok && write_all(fd, head.data, head.len);
+    buf_free(&head);
+    int saved = errno;
+    if (close(fd) < 0)
+        ok = false;
+    errno = saved;
+    return ok ? 0 : -1;
 }
 
 typedef struct section {
-    const char *name;
-    const uint8_t *data;
-    size_t len;
+    char *name;
+    uint64_t offset, len;
+    record_hash hash;
+    uint8_t *data; /* read on first use; NULL until then */
+    bool read, good;
 } section;
 
 struct record {
-    uint8_t *bytes;
+    FILE *file;
     section *sections;
     size_t count;
 };
 
+/* Reads a number (as record_write_number wrote it) from f; false at the end. */
+static bool file_number(FILE *f, uint64_t *out)
+{
+    uint64_t n = 0;
+    for (unsigned shift = 0; shift <= 63; shift += 7) {
+        int c = getc(f);
+        if (c == EOF)
+            return false;
+        n |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = n;
+            return true;
+        }
+    }
+    return false;
+}
+
 record *record_load(const char *path, record_hash generator, dev_t dev, ino_t ino)
 {
-    size_t len = 0;
-    uint8_t *bytes = read_whole(path, RECORD_MAX_SIZE, &len);
-    if (bytes == NULL)
+    FILE *f = fopen(path, "rbe");
+    if (f == NULL)
         return NULL;
     record *r = calloc(1, sizeof *r);
     if (r == NULL)
         abort();
-    r->bytes = bytes;
-    if (len < HEADER_LEN + 16 || memcmp(bytes, RECORD_MAGIC, RECORD_MAGIC_LEN) != 0)
+    r->file = f;
+    uint8_t header[HEADER_LEN];
+    if (fread(header, 1, HEADER_LEN, f) != HEADER_LEN ||
+        memcmp(header, RECORD_MAGIC, RECORD_MAGIC_LEN) != 0)
         goto invalid;
-    record_reader check = {bytes + len - 16, bytes + len, false};
-    if (!record_hash_equal(record_read_hash(&check), record_hash_of(bytes, len - 16)))
+    record_reader rr = {header + RECORD_MAGIC_LEN, header + HEADER_LEN, false};
+    if (!record_hash_equal(record_read_hash(&rr), generator) ||
+        read_u64(header + RECORD_MAGIC_LEN + 16) != (uint64_t)dev ||
+        read_u64(header + RECORD_MAGIC_LEN + 24) != (uint64_t)ino)
         goto invalid;
-    record_reader header = {bytes + RECORD_MAGIC_LEN, bytes + HEADER_LEN, false};
-    if (!record_hash_equal(record_read_hash(&header), generator) ||
-        read_u64(bytes + RECORD_MAGIC_LEN + 16) != (uint64_t)dev ||
-        read_u64(bytes + RECORD_MAGIC_LEN + 24) != (uint64_t)ino)
-        goto invalid;
-    record_reader rr = {bytes + HEADER_LEN, bytes + len - 16, false};
     size_t cap = 0;
-    while (!record_reader_done(&rr)) {
-        const char *name = record_read_string(&rr, NULL);
-        uint64_t n = record_read_number(&rr);
-        if (rr.failed || n > (uint64_t)(rr.end - rr.at))
+    for (;;) {
+        uint64_t name_len, len;
+        if (!file_number(f, &name_len) || name_len > 255)
+            goto invalid;
+        char name[257];
+        if (fread(name, 1, name_len + 1, f) != name_len + 1 || name[name_len] != '\0')
+            goto invalid;
+        if (name_len == 0)
+            break; /* the end: the file is whole */
+        uint8_t hash[16];
+        if (!file_number(f, &len) || len > RECORD_MAX_SIZE || fread(hash, 1, 16, f) != 16)
+            goto invalid;
+        long offset = ftell(f);
+        if (offset < 0 || fseek(f, (long)len, SEEK_CUR) != 0)
             goto invalid;
         if (r->count == cap) {
             cap = cap ? cap * 2 : 8;
@@ -267,11 +325,16 @@ record *record_load(const char *path, record_hash generator, dev_t dev, ino_t in
             if (r->sections == NULL)
                 abort();
         }
-        r->sections[r->count++] = (section){name, rr.at, (size_t)n};
-        rr.at += n;
+        record_reader hr = {hash, hash + 16, false};
+        r->sections[r->count++] = (section){strdup(name), (uint64_t)offset, len,
+                                            record_read_hash(&hr), NULL, false, false};
+        if (r->sections[r->count - 1].name == NULL)
+            abort();
     }
-    if (!rr.failed)
-        return r;
+    /* The end must be the end of the file. */
+    if (getc(f) != EOF)
+        goto invalid;
+    return r;
 invalid:
     record_free(r);
     return NULL;
@@ -281,19 +344,37 @@ void record_free(record *r)
 {
     if (r == NULL)
         return;
-    free(r->bytes);
+    for (size_t i = 0; i < r->count; i++) {
+        free(r->sections[i].name);
+        free(r->sections[i].data);
+    }
     free(r->sections);
+    if (r->file)
+        fclose(r->file);
     free(r);
 }
 
 const uint8_t *record_section(const record *r, const char *name, size_t *len)
 {
-    for (size_t i = 0; r != NULL && i < r->count; i++)
-        if (strcmp(r->sections[i].name, name) == 0) {
-            *len = r->sections[i].len;
-            return r->sections[i].data;
-        }
     *len = 0;
+    for (size_t i = 0; r != NULL && i < r->count; i++) {
+        section *sec = &r->sections[i];
+        if (strcmp(sec->name, name) != 0)
+            continue;
+        if (!sec->read) {
+            sec->read = true;
+            sec->data = malloc(sec->len + 1);
+            if (sec->data == NULL)
+                abort();
+            sec->good = fseek(r->file, (long)sec->offset, SEEK_SET) == 0 &&
+                        fread(sec->data, 1, sec->len, r->file) == sec->len &&
+                        record_hash_equal(record_hash_of(sec->data, sec->len), sec->hash);
+        }
+        if (!sec->good)
+            return NULL; /* damaged: as if it were not there */
+        *len = sec->len;
+        return sec->data;
+    }
     return NULL;
 }
 

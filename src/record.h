@@ -5,10 +5,12 @@
  * own (publish: the output files and their hashes; history: what the walk
  * learned; render: each page's fingerprint; index: each page's words). The
  * file starts with the generator that wrote it and the folder it describes
- * (device and inode number), and ends with a checksum: a record of another
- * handbook binary, of another folder (a build killed between its steps), or a
- * damaged one is not used, and the build is then a full one. Nothing in a
- * record is trusted beyond that: readers check every length.
+ * (device and inode number), and each section carries the hash of its bytes:
+ * a record of another handbook binary, of another folder (a build killed
+ * between its steps), or cut short is not used, and a damaged section reads
+ * as missing; the build then does that part in full. Sections are read only
+ * when asked for. Nothing in a record is trusted beyond that: readers check
+ * every length.
  *
  * Hashes are XXH3 128-bit: fast enough to hash every output of a full build,
  * and content changes are not crafted against them (a contributor cannot make
@@ -48,12 +50,13 @@ record_hash record_generator(void);
 
 typedef struct record record;
 
-/* Loads the record at path if it exists, is whole, was written by generator
+/* Opens the record at path if it exists, is whole, was written by generator
  * and describes the folder with device dev and inode ino; else NULL. */
 record *record_load(const char *path, record_hash generator, dev_t dev, ino_t ino);
 void record_free(record *r);
 
-/* The bytes of section name, or NULL (*len 0) when the record has none. */
+/* The bytes of section name, or NULL (*len 0) when the record has none or it
+ * is damaged. Read (and checked) on the first call. */
 const uint8_t *record_section(const record *r, const char *name, size_t *len);
 
 /* Reads the numbers and strings of a section in order. After any read past
@@ -78,9 +81,9 @@ void record_write_number(buf *out, uint64_t n);
 void record_write_string(buf *out, const char *s, size_t len);
 void record_write_hash(buf *out, record_hash h);
 
-/* The whole file: header, the sections (name and content each), checksum. */
-void record_begin(buf *out, record_hash generator, dev_t dev, ino_t ino);
-void record_add_section(buf *out, const char *name, const buf *content);
-void record_end(buf *out);
+/* Writes the record file at path (replacing it): the header, the sections
+ * names[i] with contents[i], and the end. Returns 0, or -1 with errno set. */
+int record_write_file(const char *path, record_hash generator, dev_t dev, ino_t ino,
+                      const char *const *names, const buf *const *contents, size_t count);
 
 #endif

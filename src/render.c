@@ -605,8 +605,9 @@ static bool links_unchanged(renderer *r, const previous_page *prev)
 /* Reads the "pages" section of the previous build's record. */
 static void load_previous_pages(renderer *r, const record *rec)
 {
+    record_reader counted = record_reader_of(rec, "page count");
+    uint64_t count = record_read_number(&counted);
     record_reader rr = record_reader_of(rec, "pages");
-    uint64_t count = record_read_number(&rr);
     for (uint64_t i = 0; i < count && !rr.failed; i++) {
         const char *path = record_read_string(&rr, NULL);
         previous_page *prev = arena_alloc(&r->persistent, sizeof *prev);
@@ -890,11 +891,12 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
         else
             stats->assets++;
     }
-    buf pages = BUF_INIT;
-    record_write_number(&pages, r.pages_recorded);
-    buf_append(&pages, r.pages_record.data, r.pages_record.len);
-    publish_record(pub, "pages", &pages);
-    buf_free(&pages);
+    if (pub != NULL) {
+        buf count = BUF_INIT;
+        record_write_number(&count, r.pages_recorded);
+        publish_record(pub, "page count", &count);
+        publish_record(pub, "pages", &r.pages_record);
+    }
     stats->rendered = r.rendered;
     index_free(r.index);
     record_hasher_free(r.hasher);

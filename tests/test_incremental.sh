@@ -200,7 +200,8 @@ else
     not_ok "a build with nothing changed renders and writes nothing" "$(cat "$tmp/out")"
 fi
 
-# --- a damaged record: a full build, the same site, no crash ---
+# --- a damaged record: the same site, no crash (what the damage hides is
+# done in full) ---
 rm -rf "$full" "$tmp/www/.full."*
 "$handbook" build --repo "$repo" -o "$full" >/dev/null 2>&1
 record=$tmp/www/.inc.record
@@ -216,8 +217,6 @@ for damage in truncate flip; do
     rm -rf "$full" "$tmp/www/.full."*
     "$handbook" build --repo "$repo" -o "$full" >/dev/null 2>&1
     if "$handbook" build --repo "$repo" -o "$inc" >"$tmp/out" 2>&1 &&
-        grep -q "(\([0-9]*\) pages rendered" "$tmp/out" &&
-        [ "$(sed -n 's/.*: \([0-9]*\) pages and.*(\([0-9]*\) pages rendered.*/\1 \2/p' "$tmp/out" | awk '{ print $1 == $2 }')" = 1 ] &&
         diff -r "$full" "$inc" >/dev/null; then
         damaged_ok=$((damaged_ok + 1))
     else
@@ -225,8 +224,8 @@ for damage in truncate flip; do
     fi
 done
 if [ $damaged_ok -eq 2 ]; then
-    ok "a truncated or damaged build record gives a full build and the same site"
+    ok "a truncated or damaged build record gives the site a full build gives"
 else
-    not_ok "a truncated or damaged build record gives a full build and the same site"
+    not_ok "a truncated or damaged build record gives the site a full build gives"
 fi
 summary
