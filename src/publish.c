@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,20 @@ typedef struct staged_file {
     record_hash hash;
     bool handled; /* written, kept or replaced by this build */
 } staged_file;
+
+/* A change to the staging folder, made by the writer thread: files are
+ * created there while the next pages are rendered. */
+typedef struct write_job {
+    struct write_job *next;
+    char *full;      /* the file in the staging folder */
+    char *link_from; /* the published file with the same bytes, to link; or NULL */
+    char *data;      /* the bytes to write when there is nothing to link, or NULL */
+    size_t len;
+    bool replace;    /* the old copy has a file there, to remove first */
+} write_job;
+
+/* Rendering may run this far ahead of the writer: bounds the memory. */
+#define PUBLISH_MAX_PENDING (32u * 1024 * 1024)
 
 struct publisher {
     char *output_dir; /* as given, without trailing slash */
@@ -41,6 +56,15 @@ struct publisher {
     buf sections[8];
     size_t section_count;
     size_t files, changed;
+    /* The writer thread and its queue. */
+    pthread_t writer;
+    bool writer_running, closing, discard;
+    strmap known_folders; /* the writer's: folders of the staging folder that exist */
+    pthread_mutex_t mutex;
+    pthread_cond_t more, room;
+    write_job *head, *tail;
+    size_t pending;
+    char *write_error_file, *write_error; /* the writer's first error, malloc'ed */
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -90,6 +114,7 @@ static int take_lock(const char *lock_path, const char *output_dir, diag_list *d
 }
 
 static void free_publisher(publisher *pub);
+static void *write_jobs(void *arg);
 
 /* "DIR/.NAME.SUFFIX" for output folder "DIR/NAME". */
 static char *beside(const buf *out, const char *suffix)
@@ -193,6 +218,9 @@ publisher *publish_begin(const char *output_dir, diag_list *diags)
     if (pub == NULL)
         abort();
     *pub = (publisher){.lock_fd = -1, .arena = ARENA_INIT, .outputs = BUF_INIT};
+    pthread_mutex_init(&pub->mutex, NULL);
+    pthread_cond_init(&pub->more, NULL);
+    pthread_cond_init(&pub->room, NULL);
     pub->staging = beside(&out, ".new");
     pub->old_copy = beside(&out, ".old");
     pub->record_path = beside(&out, ".record");
@@ -220,6 +248,8 @@ publisher *publish_begin(const char *output_dir, diag_list *diags)
         publish_abort(pub);
         return NULL;
     }
+    /* Without a thread the files are written at once, which works too. */
+    pub->writer_running = pthread_create(&pub->writer, NULL, write_jobs, pub) == 0;
     return pub;
 }
 
@@ -240,20 +270,27 @@ static bool safe_relative_path(const char *path)
 /* Makes the parent folders of full (a path in the staging folder, whose
  * first len_before bytes are the staging folder), replacing a file of the
  * old copy where a folder must now be. */
-static int make_parents(buf *full, size_t staging_len, diag_list *diags)
+/* Makes the parent folders of full, a file in the staging folder, where
+ * the writer has not made or seen them yet, replacing a file of the old copy
+ * where a folder must now be. Returns 0 or -1 (errno set). */
+static int make_parents(publisher *pub, buf *full)
 {
-    for (char *p = full->data + staging_len + 1; (p = strchr(p, '/')) != NULL; p++) {
+    for (char *p = full->data + strlen(pub->staging) + 1; (p = strchr(p, '/')) != NULL; p++) {
         *p = '\0';
-        struct stat st;
-        if (mkdir(full->data, 0755) < 0 && errno == EEXIST && lstat(full->data, &st) == 0 &&
-            !S_ISDIR(st.st_mode) && unlink(full->data) == 0)
-            mkdir(full->data, 0755);
-        if (lstat(full->data, &st) < 0 || !S_ISDIR(st.st_mode)) {
-            diag_add(diags, DIAG_ERROR, full->data, 0, 0, "cannot create the folder: %s",
-                     strerror(errno));
-            return -1;
+        int status = 0;
+        if (strmap_get(&pub->known_folders, full->data) == NULL) {
+            struct stat st;
+            if (mkdir(full->data, 0755) < 0 &&
+                (errno != EEXIST || lstat(full->data, &st) < 0 ||
+                 (!S_ISDIR(st.st_mode) &&
+                  (unlink(full->data) < 0 || mkdir(full->data, 0755) < 0))))
+                status = -1;
+            else
+                strmap_put(&pub->known_folders, strdup(full->data), pub);
         }
         *p = '/';
+        if (status < 0)
+            return -1;
     }
     return 0;
 }
@@ -278,6 +315,124 @@ static int write_new_file(const char *path, const char *bytes, size_t len)
     return status;
 }
 
+/* Notes the writer's first error (the later ones follow from it, mostly). */
+static void write_failed(publisher *pub, const char *path, const char *doing)
+{
+    int saved = errno;
+    pthread_mutex_lock(&pub->mutex);
+    if (pub->write_error == NULL) {
+        if (asprintf(&pub->write_error, "cannot %s: %s", doing, strerror(saved)) < 0 ||
+            (pub->write_error_file = strdup(path)) == NULL)
+            abort();
+    }
+    pthread_mutex_unlock(&pub->mutex);
+}
+
+static void run_job(publisher *pub, write_job *job)
+{
+    buf full = BUF_INIT;
+    buf_append_str(&full, job->full);
+    if (make_parents(pub, &full) < 0) {
+        write_failed(pub, full.data, "create the folder");
+    } else {
+        if (job->replace && unlink(job->full) < 0 && errno == EISDIR)
+            remove_tree(job->full);
+        if (job->link_from != NULL && link(job->link_from, job->full) == 0)
+            ; /* the published file, with its inode and time */
+        else if (job->data == NULL)
+            write_failed(pub, job->link_from ? job->link_from : job->full, "link the file");
+        else if (write_new_file(job->full, job->data, job->len) < 0)
+            write_failed(pub, job->full, "write the file");
+    }
+    buf_free(&full);
+    free(job->full);
+    free(job->link_from);
+    free(job->data);
+    free(job);
+}
+
+static void *write_jobs(void *arg)
+{
+    publisher *pub = arg;
+    pthread_mutex_lock(&pub->mutex);
+    for (;;) {
+        while (pub->head == NULL && !pub->closing)
+            pthread_cond_wait(&pub->more, &pub->mutex);
+        write_job *job = pub->head;
+        if (job == NULL)
+            break; /* closing, and nothing left */
+        pub->head = job->next;
+        if (pub->head == NULL)
+            pub->tail = NULL;
+        size_t len = job->len;
+        bool discard = pub->discard;
+        pthread_mutex_unlock(&pub->mutex);
+        if (discard) {
+            free(job->full);
+            free(job->link_from);
+            free(job->data);
+            free(job);
+        } else {
+            run_job(pub, job);
+        }
+        pthread_mutex_lock(&pub->mutex);
+        pub->pending -= len;
+        pthread_cond_signal(&pub->room);
+    }
+    pthread_mutex_unlock(&pub->mutex);
+    return NULL;
+}
+
+/* Hands job to the writer (or, without one, does it now). */
+static void queue_job(publisher *pub, write_job *job)
+{
+    if (!pub->writer_running) {
+        run_job(pub, job);
+        return;
+    }
+    pthread_mutex_lock(&pub->mutex);
+    while (pub->pending > PUBLISH_MAX_PENDING)
+        pthread_cond_wait(&pub->room, &pub->mutex);
+    if (pub->tail)
+        pub->tail->next = job;
+    else
+        pub->head = job;
+    pub->tail = job;
+    pub->pending += job->len;
+    pthread_cond_signal(&pub->more);
+    pthread_mutex_unlock(&pub->mutex);
+}
+
+/* Waits until the writer has done every job, and stops it. Returns 0, or -1
+ * with its first error in diags. */
+static int finish_writes(publisher *pub, diag_list *diags)
+{
+    if (pub->writer_running) {
+        pthread_mutex_lock(&pub->mutex);
+        pub->closing = true;
+        pthread_cond_signal(&pub->more);
+        pthread_mutex_unlock(&pub->mutex);
+        pthread_join(pub->writer, NULL);
+        pub->writer_running = false;
+    }
+    if (pub->write_error == NULL)
+        return 0;
+    diag_add(diags, DIAG_ERROR, pub->write_error_file, 0, 0, "%s", pub->write_error);
+    free(pub->write_error);
+    free(pub->write_error_file);
+    pub->write_error = pub->write_error_file = NULL;
+    return -1;
+}
+
+static char *copy_bytes(const void *data, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        abort();
+    memcpy(copy, data, len);
+    return copy;
+}
+
 /* Puts the file with contents hash at path in the staging folder: keeps it
  * when the old copy has it there already, else links the published site's
  * file with that content (so its modification time stays, and an rsync of
@@ -292,53 +447,43 @@ static int stage(publisher *pub, const char *path, record_hash hash, const void 
         return -1;
     }
     staged_file *old = strmap_get(&pub->staged, path);
-    char hex[33];
-    hash_hex(hash, hex);
-    const char *published = strmap_get(&pub->published_by_hash, hex);
-    buf full = BUF_INIT, from = BUF_INIT;
-    int status = 0;
     if (old != NULL && !old->handled && record_hash_equal(old->hash, hash)) {
-        old->handled = true;
-        status = 1;
-    } else if (data == NULL && published == NULL) {
-        return 0;
+        old->handled = true; /* the old copy has it already */
     } else {
-        buf_printf(&full, "%s/%s", pub->staging, path);
-        status = make_parents(&full, strlen(pub->staging), diags);
-    }
-    if (status == 0 && old != NULL) {
-        old->handled = true;
-        if (unlink(full.data) < 0 && errno == EISDIR)
-            remove_tree(full.data);
-    }
-    if (status == 0 && published != NULL) {
-        buf_printf(&from, "%s/%s", pub->output_dir, published);
-        if (link(from.data, full.data) == 0) {
-            status = 1;
-        } else if (data == NULL) {
-            status = 0; /* gone from the published site: make it again */
+        char hex[33];
+        hash_hex(hash, hex);
+        const char *published = strmap_get(&pub->published_by_hash, hex);
+        buf from = BUF_INIT;
+        if (published != NULL)
+            buf_printf(&from, "%s/%s", pub->output_dir, published);
+        struct stat st;
+        bool linkable = published != NULL && lstat(from.data, &st) == 0 && S_ISREG(st.st_mode);
+        if (!linkable && data == NULL) {
+            buf_free(&from);
+            return 0; /* gone from the published site: the caller makes it again */
         }
-    }
-    if (status == 0 && data != NULL) {
-        if (write_new_file(full.data, data, len) < 0) {
-            diag_add(diags, DIAG_ERROR, full.data, 0, 0, "cannot write the file: %s",
-                     strerror(errno));
-            status = -1;
+        write_job *job = calloc(1, sizeof *job);
+        if (job == NULL || asprintf(&job->full, "%s/%s", pub->staging, path) < 0)
+            abort();
+        job->replace = old != NULL;
+        if (old != NULL)
+            old->handled = true;
+        if (linkable) {
+            job->link_from = buf_detach(&from);
         } else {
+            job->data = copy_bytes(data, len);
+            job->len = len;
             pub->changed++;
-            status = 1;
         }
+        buf_free(&from);
+        queue_job(pub, job);
     }
-    if (status == 1) {
-        strmap_put(&pub->written, arena_strdup(&pub->arena, path), pub);
-        record_write_string(&pub->outputs, path, strlen(path));
-        record_write_hash(&pub->outputs, hash);
-        pub->output_count++;
-        pub->files++;
-    }
-    buf_free(&full);
-    buf_free(&from);
-    return status;
+    strmap_put(&pub->written, arena_strdup(&pub->arena, path), pub);
+    record_write_string(&pub->outputs, path, strlen(path));
+    record_write_hash(&pub->outputs, hash);
+    pub->output_count++;
+    pub->files++;
+    return 1;
 }
 
 int publish_write(publisher *pub, const char *path, const void *data, size_t len,
@@ -385,6 +530,14 @@ static void free_publisher(publisher *pub)
     strmap_free(&pub->published_by_hash);
     strmap_free(&pub->staged);
     strmap_free(&pub->written);
+    for (size_t i = 0; i < pub->known_folders.cap; i++)
+        free((char *)pub->known_folders.entries[i].key);
+    strmap_free(&pub->known_folders);
+    free(pub->write_error);
+    free(pub->write_error_file);
+    pthread_mutex_destroy(&pub->mutex);
+    pthread_cond_destroy(&pub->more);
+    pthread_cond_destroy(&pub->room);
     buf_free(&pub->outputs);
     for (size_t i = 0; i < pub->section_count; i++)
         buf_free(&pub->sections[i]);
@@ -449,8 +602,11 @@ static int write_record(publisher *pub, diag_list *diags)
 
 int publish_commit(publisher *pub, diag_list *diags)
 {
-    remove_stale(pub);
-    int status = write_record(pub, diags);
+    int status = finish_writes(pub, diags);
+    if (status == 0) {
+        remove_stale(pub);
+        status = write_record(pub, diags);
+    }
     struct stat st;
     if (status < 0) {
         remove_tree(pub->staging);
@@ -493,6 +649,12 @@ void publish_abort(publisher *pub)
 {
     if (pub == NULL)
         return;
+    pthread_mutex_lock(&pub->mutex);
+    pub->discard = true;
+    pthread_mutex_unlock(&pub->mutex);
+    diag_list ignored = DIAG_LIST_INIT;
+    finish_writes(pub, &ignored);
+    diag_list_free(&ignored);
     remove_tree(pub->staging);
     free_publisher(pub);
 }
