@@ -65,6 +65,25 @@ typedef struct number_list {
     size_t count, cap;
 } number_list;
 
+/* A growable list of pointers, each item's index its id. */
+typedef struct pointer_list {
+    void **items;
+    size_t count, cap;
+} pointer_list;
+
+/* Appends item; returns its index. */
+static uint32_t pointer_push(pointer_list *l, void *item)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1024;
+        l->items = realloc(l->items, l->cap * sizeof *l->items);
+        if (l->items == NULL)
+            abort();
+    }
+    l->items[l->count] = item;
+    return (uint32_t)l->count++;
+}
+
 static void number_push(number_list *l, uint32_t n)
 {
     if (l->count == l->cap) {
@@ -114,9 +133,8 @@ struct index_builder {
     words *words;
     strmap vocabulary; /* folded word -> vocabulary_word */
     strmap terms;      /* stem -> term */
-    vocabulary_word **words_by_id;
-    term **terms_by_id;
-    size_t word_total, term_total, word_cap, term_cap;
+    pointer_list words_by_id; /* vocabulary_word* by id */
+    pointer_list terms_by_id; /* term* by id */
     number_list doc_words, doc_uses; /* the document being added */
     previous_index previous;
     doc_entry *docs;
@@ -300,8 +318,8 @@ void index_free(index_builder *ix)
         if (ix->terms.entries[i].key != NULL)
             free(((term *)ix->terms.entries[i].value)->postings);
     free(ix->docs);
-    free(ix->words_by_id);
-    free(ix->terms_by_id);
+    free(ix->words_by_id.items);
+    free(ix->terms_by_id.items);
     free(ix->doc_words.items);
     free(ix->doc_uses.items);
     free(ix->previous.words);
@@ -346,14 +364,7 @@ static term *intern_term(index_builder *ix, const char *stem, size_t len)
         return t;
     t = arena_alloc(&ix->arena, sizeof *t);
     t->stem = arena_strndup(&ix->arena, stem, len);
-    if (ix->term_total == ix->term_cap) {
-        ix->term_cap = ix->term_cap ? ix->term_cap * 2 : 1024;
-        ix->terms_by_id = realloc(ix->terms_by_id, ix->term_cap * sizeof *ix->terms_by_id);
-        if (ix->terms_by_id == NULL)
-            abort();
-    }
-    t->id = (uint32_t)ix->term_total;
-    ix->terms_by_id[ix->term_total++] = t;
+    t->id = pointer_push(&ix->terms_by_id, t);
     strmap_put(&ix->terms, t->stem, t);
     return t;
 }
@@ -364,14 +375,7 @@ static vocabulary_word *add_vocabulary_word(index_builder *ix, const char *folde
     vocabulary_word *w = arena_alloc(&ix->arena, sizeof *w);
     w->folded = arena_strndup(&ix->arena, folded, len);
     w->term = t;
-    if (ix->word_total == ix->word_cap) {
-        ix->word_cap = ix->word_cap ? ix->word_cap * 2 : 1024;
-        ix->words_by_id = realloc(ix->words_by_id, ix->word_cap * sizeof *ix->words_by_id);
-        if (ix->words_by_id == NULL)
-            abort();
-    }
-    w->id = (uint32_t)ix->word_total;
-    ix->words_by_id[ix->word_total++] = w;
+    w->id = pointer_push(&ix->words_by_id, w);
     strmap_put(&ix->vocabulary, w->folded, w);
     return w;
 }
@@ -1123,16 +1127,17 @@ static void split_compounds(index_builder *ix)
  * it holds what each page itself says. */
 static void write_record(index_builder *ix, buf *out)
 {
-    record_write_number(out, ix->word_total);
-    for (size_t i = 0; i < ix->word_total; i++) {
-        const vocabulary_word *w = ix->words_by_id[i];
+    record_write_number(out, ix->words_by_id.count);
+    for (size_t i = 0; i < ix->words_by_id.count; i++) {
+        const vocabulary_word *w = ix->words_by_id.items[i];
         record_write_string(out, w->folded, strlen(w->folded));
         record_write_number(out, w->term->id);
     }
-    record_write_number(out, ix->term_total);
-    for (size_t i = 0; i < ix->term_total; i++) {
-        record_write_string(out, ix->terms_by_id[i]->stem, strlen(ix->terms_by_id[i]->stem));
-        record_write_number(out, ix->terms_by_id[i]->count);
+    record_write_number(out, ix->terms_by_id.count);
+    for (size_t i = 0; i < ix->terms_by_id.count; i++) {
+        const term *t = ix->terms_by_id.items[i];
+        record_write_string(out, t->stem, strlen(t->stem));
+        record_write_number(out, t->count);
     }
     record_write_number(out, ix->doc_count);
     for (size_t d = 0; d < ix->doc_count; d++) {
@@ -1145,7 +1150,8 @@ static void write_record(index_builder *ix, buf *out)
             record_write_number(out, doc->words[i]);
         record_write_number(out, doc->use_count / 2);
         for (uint32_t i = 0; i < doc->use_count; i += 2) {
-            const posting *p = &ix->terms_by_id[doc->uses[i]]->postings[doc->uses[i + 1]];
+            const term *t = ix->terms_by_id.items[doc->uses[i]];
+            const posting *p = &t->postings[doc->uses[i + 1]];
             record_write_number(out, doc->uses[i]);
             for (int f = 0; f < FIELD_KINDS; f++)
                 record_write_number(out, (uint64_t)p->tf[f]);
@@ -1166,48 +1172,54 @@ static void skip_document(record_reader *rr)
             record_read_number(rr);
 }
 
+static void *zeroed(size_t count, size_t size)
+{
+    void *p = calloc(count, size);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+/* A count of entries that follow; each takes a byte at least, so a count
+ * beyond the bytes left is damage (and would ask for too much memory). */
+static size_t read_count(record_reader *rr)
+{
+    uint64_t n = record_read_number(rr);
+    if (rr->failed || n > (uint64_t)(rr->end - rr->at)) {
+        rr->failed = true;
+        return 0;
+    }
+    return (size_t)n;
+}
+
 void index_use_previous(index_builder *ix, const record *r)
 {
     previous_index *prev = &ix->previous;
     record_reader rr = record_reader_of(r, "index");
-    uint64_t word_count = record_read_number(&rr);
-    if (rr.failed || word_count > (uint64_t)(rr.end - rr.at))
-        return;
-    prev->words = calloc(word_count + 1, sizeof *prev->words);
-    prev->word_terms = calloc(word_count + 1, sizeof *prev->word_terms);
-    prev->word_now = calloc(word_count + 1, sizeof *prev->word_now);
-    if (prev->words == NULL || prev->word_terms == NULL || prev->word_now == NULL)
-        abort();
-    for (uint64_t i = 0; i < word_count && !rr.failed; i++) {
+    size_t word_count = read_count(&rr);
+    prev->words = zeroed(word_count + 1, sizeof *prev->words);
+    prev->word_terms = zeroed(word_count + 1, sizeof *prev->word_terms);
+    prev->word_now = zeroed(word_count + 1, sizeof *prev->word_now);
+    for (size_t i = 0; i < word_count && !rr.failed; i++) {
         prev->words[i] = record_read_string(&rr, NULL);
         prev->word_terms[i] = (uint32_t)record_read_number(&rr);
     }
-    uint64_t terms = record_read_number(&rr);
-    if (rr.failed || terms > (uint64_t)(rr.end - rr.at))
-        return;
-    prev->stems = calloc(terms + 1, sizeof *prev->stems);
-    prev->term_now = calloc(terms + 1, sizeof *prev->term_now);
-    if (prev->stems == NULL || prev->term_now == NULL)
-        abort();
-    prev->term_sizes = calloc(terms + 1, sizeof *prev->term_sizes);
-    if (prev->term_sizes == NULL)
-        abort();
-    for (uint64_t i = 0; i < terms && !rr.failed; i++) {
+    size_t terms = read_count(&rr);
+    prev->stems = zeroed(terms + 1, sizeof *prev->stems);
+    prev->term_now = zeroed(terms + 1, sizeof *prev->term_now);
+    prev->term_sizes = zeroed(terms + 1, sizeof *prev->term_sizes);
+    for (size_t i = 0; i < terms && !rr.failed; i++) {
         prev->stems[i] = record_read_string(&rr, NULL);
         prev->term_sizes[i] = (uint32_t)record_read_number(&rr);
     }
-    uint64_t docs = record_read_number(&rr);
-    if (rr.failed || docs > (uint64_t)(rr.end - rr.at))
-        return;
-    prev->docs = calloc(docs + 1, sizeof *prev->docs);
-    if (prev->docs == NULL)
-        abort();
-    for (uint64_t d = 0; d < docs && !rr.failed; d++) {
+    size_t docs = read_count(&rr);
+    prev->docs = zeroed(docs + 1, sizeof *prev->docs);
+    for (size_t d = 0; d < docs && !rr.failed; d++) {
         prev->docs[d] = rr;
         record_read_hash(&rr);
         skip_document(&rr);
     }
-    for (uint64_t i = 0; i < word_count; i++)
+    for (size_t i = 0; i < word_count; i++)
         if (prev->word_terms[i] >= terms)
             rr.failed = true;
     if (rr.failed)
