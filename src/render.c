@@ -96,7 +96,6 @@ typedef struct renderer {
     buf pages_record;        /* the record's "pages" section, but for its count */
     size_t pages_recorded;
     size_t rendered;         /* pages made, not reused */
-    size_t replayed_document; /* see build_page */
 } renderer;
 
 /* A page as the previous build made it (its entry in the "pages" section). */
@@ -655,9 +654,10 @@ static int build_page(renderer *r, const page *p, const page_markdown *made, buf
     record_hash inputs = page_inputs(r, p, page_value);
     r->link_count = 0;
     bool indexed = false;
+    size_t document = 0; /* its search document + 1, when replayed */
     if (prev != NULL && record_hash_equal(prev->inputs, inputs) &&
         (prev->document != 0) == searchable && links_unchanged(r, prev)) {
-        size_t document = searchable ? index_next_document(r->index) + 1 : 0;
+        document = searchable ? index_next_document(r->index) + 1 : 0;
         int replayed = searchable ? index_replay_page(r->index, p, prev->document - 1, r->pub,
                                                       r->diags)
                                   : 1;
@@ -678,19 +678,15 @@ static int build_page(renderer *r, const page *p, const page_markdown *made, buf
             return 0;
         }
         /* Replayed into the index, but the file is gone: render it. */
-        if (indexed)
-            r->replayed_document = document;
     }
     page_markdown md;
     if (made != NULL) {
         md = *made;
     } else {
-        size_t replayed_document = r->replayed_document;
-        r->replayed_document = 0;
         if (render_markdown(r, p, searchable && !indexed, &r->scratch, &md) < 0)
             return -1;
         if (indexed)
-            md.document = replayed_document;
+            md.document = document;
     }
     r->links = md.links;
     r->link_count = r->link_cap = md.link_count;
