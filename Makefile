@@ -3,7 +3,8 @@
 #   make site      install missing build dependencies, build the generator and
 #                  build the handbook from this repository into site/
 #   make check     install missing test dependencies and run every test
-#                  (also under AddressSanitizer and UndefinedBehaviorSanitizer)
+#                  (also under AddressSanitizer and UndefinedBehaviorSanitizer,
+#                  and the incremental builds under ThreadSanitizer)
 #   make bench     benchmarks, side by side with their peers where installed
 #   make fuzz-template FUZZ_SECONDS=60   fuzz the template engine (clang)
 #   make fuzz-page FUZZ_SECONDS=60       fuzz the parsing of a contributor's file
@@ -23,6 +24,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extension
 WARNINGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 ALL_CFLAGS := $(WARNINGS) -D_GNU_SOURCE -pthread $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The build has three threads (rendering, history, writing files).
+TSANITIZE := -fsanitize=thread -fno-omit-frame-pointer
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 MAIN_SRC := $(wildcard src/main.c)
@@ -30,6 +33,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 
 LIB_OBJ := $(LIB_SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:src/%.c=build/asan/%.o)
+TSAN_OBJ := $(LIB_SRC:src/%.c=build/tsan/%.o)
 TESTS := $(TEST_SRC:tests/%.c=build/tests/%)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 
@@ -48,10 +52,11 @@ check:
 	@scripts/install-deps test
 	@$(MAKE) --no-print-directory run-checks
 
-run-checks: $(TESTS) $(ASAN_TESTS) $(if $(MAIN_SRC),build/handbook build/asan/handbook)
+run-checks: $(TESTS) $(ASAN_TESTS) $(if $(MAIN_SRC),build/handbook build/asan/handbook build/tsan/handbook)
 	@tests/run-checks $(TESTS) $(ASAN_TESTS) \
 	    $(if $(MAIN_SRC),tests/test_cli.sh:build/handbook tests/test_cli.sh:build/asan/handbook tests/test_hook.sh:build/handbook tests/test_publish.sh:build/handbook \
-	    tests/test_incremental.sh:build/handbook tests/test_incremental.sh:build/asan/handbook tests/test_install.sh \
+	    tests/test_incremental.sh:build/handbook tests/test_incremental.sh:build/asan/handbook \
+	    tests/test_incremental.sh:build/tsan/handbook tests/test_install.sh \
 	    tests/test_content.sh tests/test_search_js.sh tests/test_browser.sh)
 
 check-mustache:
@@ -67,11 +72,18 @@ build/asan/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SANITIZE) -c $< -o $@
 
+build/tsan/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TSANITIZE) -c $< -o $@
+
 build/handbook: build/obj/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 build/asan/handbook: build/asan/main.o $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SANITIZE) $^ $(PKG_LIBS) -o $@
+
+build/tsan/handbook: build/tsan/main.o $(TSAN_OBJ)
+	$(CC) $(CFLAGS) $(TSANITIZE) $^ $(PKG_LIBS) -o $@
 
 build/tests/%: tests/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -125,4 +137,5 @@ install: build/handbook
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard build/obj/main.d build/asan/main.d)
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) \
+    $(wildcard build/obj/main.d build/asan/main.d build/tsan/main.d)
