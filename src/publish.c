@@ -337,12 +337,27 @@ static void run_job(publisher *pub, write_job *job)
     } else {
         if (job->replace && unlink(job->full) < 0 && errno == EISDIR)
             remove_tree(job->full);
-        if (job->link_from != NULL && link(job->link_from, job->full) == 0)
-            ; /* the published file, with its inode and time */
-        else if (job->data == NULL)
-            write_failed(pub, job->link_from ? job->link_from : job->full, "link the file");
-        else if (write_new_file(job->full, job->data, job->len) < 0)
-            write_failed(pub, job->full, "write the file");
+        /* Twice, when the old copy has something else there (a folder
+         * where a file must now be): that goes first. */
+        for (int attempt = 0; attempt < 2; attempt++) {
+            bool done;
+            const char *doing;
+            if (job->link_from != NULL) {
+                done = link(job->link_from, job->full) == 0; /* same inode and time */
+                doing = "link the file";
+            } else {
+                done = write_new_file(job->full, job->data, job->len) == 0;
+                doing = "write the file";
+            }
+            if (done)
+                break;
+            if (attempt == 0 && (errno == EEXIST || errno == EISDIR)) {
+                remove_tree(job->full);
+                continue;
+            }
+            write_failed(pub, job->link_from ? job->link_from : job->full, doing);
+            break;
+        }
     }
     buf_free(&full);
     free(job->full);
