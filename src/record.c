@@ -117,14 +117,16 @@ record_hash record_generator(void)
 
 void record_write_number(buf *out, uint64_t n)
 {
-    /* LEB128: seven bits a byte, the high bit says more follow. */
-    char bytes[10];
-    size_t len = 0;
+    /* LEB128: seven bits a byte, the high bit says more follow. Written in
+     * place: a record holds millions of them. */
+    buf_reserve(out, 10);
+    char *p = out->data + out->len;
     do {
-        bytes[len++] = (char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+        *p++ = (char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
         n >>= 7;
     } while (n != 0);
-    buf_append(out, bytes, len);
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = '\0';
 }
 
 void record_write_string(buf *out, const char *s, size_t len)
