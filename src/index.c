@@ -1160,16 +1160,22 @@ static void write_record(index_builder *ix, buf *out)
     }
 }
 
-/* Skips a document's entry, after its hash. */
-static void skip_document(record_reader *rr)
+/* Reads past a document's entry, after its hash, failing rr when it names
+ * a word or term the section does not have: checked once here, so that a
+ * replay can read the entry without checks. */
+static void check_document(record_reader *rr, size_t word_count, size_t term_count)
 {
     for (int f = 0; f < FIELD_KINDS; f++)
         record_read_number(rr);
     for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--)
-        record_read_number(rr);
-    for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--)
-        for (int k = 0; k < FIELD_KINDS + 2; k++)
+        if (record_read_number(rr) >= word_count)
+            rr->failed = true;
+    for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--) {
+        if (record_read_number(rr) >= term_count)
+            rr->failed = true;
+        for (int k = 0; k < FIELD_KINDS + 1; k++)
             record_read_number(rr);
+    }
 }
 
 static void *zeroed(size_t count, size_t size)
@@ -1217,7 +1223,7 @@ void index_use_previous(index_builder *ix, const record *r)
     for (size_t d = 0; d < docs && !rr.failed; d++) {
         prev->docs[d] = rr;
         record_read_hash(&rr);
-        skip_document(&rr);
+        check_document(&rr, word_count, terms);
     }
     for (size_t i = 0; i < word_count; i++)
         if (prev->word_terms[i] >= terms)
@@ -1254,23 +1260,9 @@ int index_replay_page(index_builder *ix, const page *p, size_t previous_doc, pub
     previous_index *prev = &ix->previous;
     if (prev->record == NULL || previous_doc >= prev->doc_count)
         return 0;
-    /* Check the whole entry before changing anything. */
-    record_reader rr = prev->docs[previous_doc];
-    record_hash file = record_read_hash(&rr);
-    record_reader entry = rr;
-    for (int f = 0; f < FIELD_KINDS; f++)
-        record_read_number(&rr);
-    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--)
-        if (record_read_number(&rr) >= prev->word_count)
-            rr.failed = true;
-    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
-        if (record_read_number(&rr) >= prev->term_count)
-            rr.failed = true;
-        for (int k = 0; k < FIELD_KINDS + 1; k++)
-            record_read_number(&rr);
-    }
-    if (rr.failed)
-        return 0;
+    /* index_use_previous checked every entry. */
+    record_reader entry = prev->docs[previous_doc];
+    record_hash file = record_read_hash(&entry);
     char path[64];
     document_path((uint32_t)ix->doc_count, path);
     int reused = publish_reuse(pub, path, file, diags);

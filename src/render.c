@@ -470,10 +470,10 @@ static int render_markdown(renderer *r, const page *p, bool index, arena *a, pag
     return 0;
 }
 
-/* Renders page p through its layout into out, with its context page_value
- * (from page_context) and its Markdown md. */
-static int render_layout(renderer *r, const page *p, value *page_value, const page_markdown *md,
-                         buf *out)
+/* Renders page p through its layout into out, with its site and page
+ * context (site_for_page, page_context) and its Markdown md. */
+static int render_layout(renderer *r, const page *p, value *site_value, value *page_value,
+                         const page_markdown *md, buf *out)
 {
     arena *a = &r->scratch;
     put(a, page_value, "content", value_new_string(a, md->content, md->content_len, no_pos()));
@@ -484,7 +484,7 @@ static int render_layout(renderer *r, const page *p, value *page_value, const pa
     put(a, page_value, "toc", toc);
     put(a, page_value, "has_toc", value_new_bool(a, toc->as.list.count > 0, no_pos()));
     value *root = value_new_map(a, no_pos());
-    put(a, root, "site", site_for_page(r, p));
+    put(a, root, "site", site_value);
     put(a, root, "page", page_value);
     const template *layout = template_set_get(r->layouts, p->layout);
     return template_render(r->layouts, layout, root, TEMPLATE_MISSING_IS_ERROR, out, r->diags);
@@ -563,7 +563,8 @@ static const layout_inputs *layout_inputs_of(renderer *r, const char *name)
  * layout's templates, its site and page context, and its Markdown. With the
  * same addresses for the pages it links to (links_unchanged), equal
  * fingerprints make equal pages. */
-static record_hash page_inputs(renderer *r, const page *p, const value *page_value)
+static record_hash page_inputs(renderer *r, const page *p, const value *site_value,
+                               const value *page_value)
 {
     const layout_inputs *li = layout_inputs_of(r, p->layout);
     record_hasher *h = r->hasher;
@@ -572,7 +573,6 @@ static record_hash page_inputs(renderer *r, const page *p, const value *page_val
     record_hasher_add(h, &li->hash, sizeof li->hash);
     if (li->uses_collections)
         record_hasher_add(h, &r->collections, sizeof r->collections);
-    const value *site_value = site_for_page(r, p);
     for (size_t i = 0; i < site_value->as.map.count; i++) {
         const value_entry *e = &site_value->as.map.entries[i];
         if (strcmp(e->key, "collections") != 0) {
@@ -648,10 +648,11 @@ static void record_page(renderer *r, const page *p, record_hash inputs, record_h
  * rendered it already (a full build), else NULL. Returns 0 or -1. */
 static int build_page(renderer *r, const page *p, const page_markdown *made, buf *out)
 {
+    value *site_value = site_for_page(r, p);
     value *page_value = page_context(r, p);
     bool searchable = is_searchable(p);
     const previous_page *prev = made ? NULL : strmap_get(&r->previous, p->output_path);
-    record_hash inputs = page_inputs(r, p, page_value);
+    record_hash inputs = page_inputs(r, p, site_value, page_value);
     r->link_count = 0;
     bool indexed = false;
     size_t document = 0; /* its search document + 1, when replayed */
@@ -691,7 +692,7 @@ static int build_page(renderer *r, const page *p, const page_markdown *made, buf
     r->links = md.links;
     r->link_count = r->link_cap = md.link_count;
     buf_clear(out);
-    if (render_layout(r, p, page_value, &md, out) < 0 ||
+    if (render_layout(r, p, site_value, page_value, &md, out) < 0 ||
         publish_write(r->pub, p->output_path, out->data, out->len, r->diags) < 0)
         return -1;
     r->rendered++;
