@@ -10,25 +10,11 @@
 #include "buf.h"
 #include "diag.h"
 #include "template.h"
+#include "testlib.h"
 #include "value.h"
 #include "yamlvalue.h"
 
 static int passed, failed;
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    buf b = BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    return buf_detach(&b);
-}
 
 static const char *string_field(const value *test, const char *key)
 {
@@ -112,7 +98,7 @@ int main(int argc, char **argv)
         buf path = BUF_INIT;
         buf_printf(&path, "%s/%s", dir, names[i]);
         size_t len;
-        char *text = read_file(path.data, &len);
+        char *text = testlib_read_file(path.data, &len);
         arena a = ARENA_INIT;
         diag_list diags = DIAG_LIST_INIT;
         value *root = NULL;

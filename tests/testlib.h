@@ -2,7 +2,8 @@
  *
  * Each test binary calls run_test() per case and ends with test_summary(),
  * which prints "N passed, N failed" (the line tests/run-checks adds up) and
- * returns the exit status. */
+ * returns the exit status. Everything is static inline, so that a test may
+ * take only what it needs (test_mustache_spec: testlib_read_file). */
 #ifndef HANDBOOK_TESTLIB_H
 #define HANDBOOK_TESTLIB_H
 
@@ -13,7 +14,7 @@
 
 static int testlib_passed, testlib_failed, testlib_case_failed;
 
-static void testlib_fail(const char *file, int line, const char *what)
+static inline void testlib_fail(const char *file, int line, const char *what)
 {
     printf("  %s:%d: check failed: %s\n", file, line, what);
     testlib_case_failed = 1;
@@ -45,7 +46,7 @@ static void testlib_fail(const char *file, int line, const char *what)
         }                                                                                          \
     } while (0)
 
-static void run_test(const char *name, void (*fn)(void))
+static inline void run_test(const char *name, void (*fn)(void))
 {
     testlib_case_failed = 0;
     fn();
@@ -79,7 +80,7 @@ static inline char *testlib_read_file(const char *path, size_t *len)
     return buf_detach(&b);
 }
 
-static int test_summary(void)
+static inline int test_summary(void)
 {
     printf("%d passed, %d failed\n", testlib_passed, testlib_failed);
     return testlib_failed ? 1 : 0;
