@@ -56,12 +56,19 @@ struct publisher {
     buf sections[8];
     size_t section_count;
     size_t files, changed;
+    /* Held while a file is staged: the render stage may publish from two
+     * threads at once. */
+    pthread_mutex_t stage_lock;
     /* The writer thread and its queue. */
     pthread_t writer;
     bool writer_running, closing, discard;
     strmap known_folders; /* the writer's: folders of the staging folder that exist */
     pthread_mutex_t mutex;
     pthread_cond_t more, room;
+    /* Who waits on more and room: waking a thread costs a system call and
+     * often a switch, so only one that waits is woken. */
+    bool writer_waits;
+    unsigned producers_waiting;
     write_job *head, *tail;
     size_t pending;
     char *write_error_file, *write_error; /* the writer's first error, malloc'ed */
@@ -218,6 +225,7 @@ publisher *publish_begin(const char *output_dir, diag_list *diags)
     if (pub == NULL)
         abort();
     *pub = (publisher){.lock_fd = -1, .arena = ARENA_INIT, .outputs = BUF_INIT};
+    pthread_mutex_init(&pub->stage_lock, NULL);
     pthread_mutex_init(&pub->mutex, NULL);
     pthread_cond_init(&pub->more, NULL);
     pthread_cond_init(&pub->room, NULL);
@@ -371,8 +379,11 @@ static void *write_jobs(void *arg)
     publisher *pub = arg;
     pthread_mutex_lock(&pub->mutex);
     for (;;) {
-        while (pub->head == NULL && !pub->closing)
+        while (pub->head == NULL && !pub->closing) {
+            pub->writer_waits = true;
             pthread_cond_wait(&pub->more, &pub->mutex);
+            pub->writer_waits = false;
+        }
         write_job *job = pub->head;
         if (job == NULL)
             break; /* closing, and nothing left */
@@ -392,7 +403,8 @@ static void *write_jobs(void *arg)
         }
         pthread_mutex_lock(&pub->mutex);
         pub->pending -= len;
-        pthread_cond_signal(&pub->room);
+        if (pub->producers_waiting > 0 && pub->pending <= PUBLISH_MAX_PENDING)
+            pthread_cond_broadcast(&pub->room);
     }
     pthread_mutex_unlock(&pub->mutex);
     return NULL;
@@ -406,15 +418,19 @@ static void queue_job(publisher *pub, write_job *job)
         return;
     }
     pthread_mutex_lock(&pub->mutex);
-    while (pub->pending > PUBLISH_MAX_PENDING)
+    while (pub->pending > PUBLISH_MAX_PENDING) {
+        pub->producers_waiting++;
         pthread_cond_wait(&pub->room, &pub->mutex);
+        pub->producers_waiting--;
+    }
     if (pub->tail)
         pub->tail->next = job;
     else
         pub->head = job;
     pub->tail = job;
     pub->pending += job->len;
-    pthread_cond_signal(&pub->more);
+    if (pub->writer_waits)
+        pthread_cond_signal(&pub->more);
     pthread_mutex_unlock(&pub->mutex);
 }
 
@@ -511,14 +527,21 @@ int publish_write(publisher *pub, const char *path, const void *data, size_t len
     }
     if (pub == NULL)
         return 0;
-    return stage(pub, path, record_hash_of(data, len), data, len, diags) < 0 ? -1 : 0;
+    record_hash hash = record_hash_of(data, len);
+    pthread_mutex_lock(&pub->stage_lock);
+    int staged = stage(pub, path, hash, data, len, diags);
+    pthread_mutex_unlock(&pub->stage_lock);
+    return staged < 0 ? -1 : 0;
 }
 
 int publish_reuse(publisher *pub, const char *path, record_hash hash, diag_list *diags)
 {
     if (pub == NULL || pub->published == NULL || !safe_relative_path(path))
         return 0;
-    return stage(pub, path, hash, NULL, 0, diags);
+    pthread_mutex_lock(&pub->stage_lock);
+    int staged = stage(pub, path, hash, NULL, 0, diags);
+    pthread_mutex_unlock(&pub->stage_lock);
+    return staged;
 }
 
 const record *publish_previous(const publisher *pub)
@@ -550,6 +573,7 @@ static void free_publisher(publisher *pub)
     strmap_free(&pub->known_folders);
     free(pub->write_error);
     free(pub->write_error_file);
+    pthread_mutex_destroy(&pub->stage_lock);
     pthread_mutex_destroy(&pub->mutex);
     pthread_cond_destroy(&pub->more);
     pthread_cond_destroy(&pub->room);

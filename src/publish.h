@@ -39,6 +39,9 @@ typedef struct publisher publisher;
  * or NULL with an error in diags. */
 publisher *publish_begin(const char *output_dir, diag_list *diags);
 
+/* publish_write and publish_reuse may be called from several threads at once
+ * (each with diagnostics of its own); everything else from one thread. */
+
 /* Publishes one file at path, relative to the output folder ('/'-separated, no
  * '..', not absolute: anything else is refused with an error): kept, linked
  * or written as above. pub may be NULL (a check run), in which case nothing
