@@ -82,10 +82,7 @@ static void wait_for_history(void *arg)
 static int finish_history(history_job *job, publisher *pub, diag_list *diags)
 {
     wait_for_history(job);
-    for (size_t i = 0; i < job->diags.count; i++) {
-        const diag *d = &job->diags.items[i];
-        diag_add(diags, d->severity, d->file, d->line, d->col, "%s", d->message);
-    }
+    diag_list_append(diags, &job->diags);
     publish_record(pub, "history", &job->record);
     return job->status;
 }

@@ -102,6 +102,15 @@ bool diag_use_color(FILE *stream)
     return isatty(fileno(stream));
 }
 
+void diag_list_append(diag_list *list, diag_list *from)
+{
+    for (size_t i = 0; i < from->count; i++) {
+        const diag *d = &from->items[i];
+        diag_add(list, d->severity, d->file, d->line, d->col, "%s", d->message);
+    }
+    diag_list_free(from);
+}
+
 void diag_list_free(diag_list *list)
 {
     for (size_t i = 0; i < list->count; i++) {

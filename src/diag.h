@@ -49,6 +49,10 @@ char *diag_format(const diag *d);
 /* Whether stderr should be colored: a terminal, and NO_COLOR unset or empty. */
 bool diag_use_color(FILE *stream);
 
+/* Adds every diagnostic of from to list, in order, and empties from (the
+ * diagnostics of a thread, once it is done). */
+void diag_list_append(diag_list *list, diag_list *from);
+
 void diag_list_free(diag_list *list);
 
 #endif
