@@ -4,7 +4,7 @@
 #                  build the handbook from this repository into site/
 #   make check     install missing test dependencies and run every test
 #                  (also under AddressSanitizer and UndefinedBehaviorSanitizer,
-#                  and the incremental builds under ThreadSanitizer)
+#                  and the incremental and two-thread builds under ThreadSanitizer)
 #   make bench     benchmarks, side by side with their peers where installed
 #   make fuzz-template FUZZ_SECONDS=60   fuzz the template engine (clang)
 #   make fuzz-page FUZZ_SECONDS=60       fuzz the parsing of a contributor's file
@@ -56,7 +56,9 @@ run-checks: $(TESTS) $(ASAN_TESTS) $(if $(MAIN_SRC),build/handbook build/asan/ha
 	@tests/run-checks $(TESTS) $(ASAN_TESTS) \
 	    $(if $(MAIN_SRC),tests/test_cli.sh:build/handbook tests/test_cli.sh:build/asan/handbook tests/test_hook.sh:build/handbook tests/test_publish.sh:build/handbook \
 	    tests/test_incremental.sh:build/handbook tests/test_incremental.sh:build/asan/handbook \
-	    tests/test_incremental.sh:build/tsan/handbook tests/test_install.sh \
+	    tests/test_incremental.sh:build/tsan/handbook tests/test_parallel.sh:build/handbook \
+	    tests/test_parallel.sh:build/asan/handbook tests/test_parallel.sh:build/tsan/handbook \
+	    tests/test_install.sh \
 	    tests/test_content.sh tests/test_search_js.sh tests/test_browser.sh)
 
 check-mustache:

@@ -149,6 +149,7 @@ struct index_builder {
     size_t facet_count;
     buf fold;              /* scratch */
     double average_length[FIELD_KINDS]; /* of the documents, for BM25F */
+    size_t first_document; /* a part's first (index_new_part); 0 otherwise */
 };
 
 /* ---------- JSON ---------- */
@@ -307,6 +308,20 @@ index_builder *index_new(const site *s)
                 ix->facets[ix->facet_count++] =
                     (facet_list){.name = c->facets[k].field->name, .title = c->facets[k].title};
     }
+    return ix;
+}
+
+index_builder *index_new_part(const site *s, size_t first_document)
+{
+    index_builder *ix = index_new(s);
+    /* Entries before first_document stay empty: the part's documents keep
+     * the numbers they will have in the whole index. */
+    ix->doc_cap = first_document + 256;
+    ix->docs = calloc(ix->doc_cap, sizeof *ix->docs);
+    if (ix->docs == NULL)
+        abort();
+    ix->doc_count = first_document;
+    ix->first_document = first_document;
     return ix;
 }
 
@@ -1296,6 +1311,91 @@ int index_replay_page(index_builder *ix, const page *p, size_t previous_doc, pub
 size_t index_next_document(const index_builder *ix)
 {
     return ix->doc_count;
+}
+
+/* ---------- parts built in parallel ---------- */
+
+/* Moves the facet values of part's documents to ix, after its own. */
+static void append_facets(index_builder *ix, const index_builder *part)
+{
+    for (size_t i = 0; i < ix->facet_count; i++) {
+        facet_list *to = &ix->facets[i];
+        const facet_list *from = &part->facets[i];
+        for (size_t v = 0; v < from->value_count; v++) {
+            uint32_t pos = facet_value_position(ix, to, from->values[v]);
+            size_t need = to->doc_counts[pos] + from->doc_counts[v];
+            if (need > to->doc_caps[pos]) {
+                to->doc_caps[pos] = need;
+                to->docs[pos] = realloc(to->docs[pos], need * sizeof(uint32_t));
+                if (to->docs[pos] == NULL)
+                    abort();
+            }
+            memcpy(to->docs[pos] + to->doc_counts[pos], from->docs[v],
+                   from->doc_counts[v] * sizeof(uint32_t));
+            to->doc_counts[pos] = need;
+        }
+    }
+}
+
+int index_append(index_builder *ix, index_builder *part)
+{
+    if (ix->doc_count != part->first_document || ix->previous.record != NULL) {
+        index_free(part);
+        return -1;
+    }
+    /* The part's terms and words in the order it made them: those new to ix
+     * then get the ids one builder adding every page would have given. */
+    uint32_t *term_ids = zeroed(part->terms_by_id.count + 1, sizeof *term_ids);
+    size_t *posting_base = zeroed(part->terms_by_id.count + 1, sizeof *posting_base);
+    for (size_t i = 0; i < part->terms_by_id.count; i++) {
+        const term *from = part->terms_by_id.items[i];
+        term *to = intern_term(ix, from->stem, strlen(from->stem));
+        term_ids[i] = to->id;
+        posting_base[i] = to->count;
+        if (to->count + from->count > to->cap) {
+            to->cap = to->count + from->count;
+            to->postings = realloc(to->postings, to->cap * sizeof *to->postings);
+            if (to->postings == NULL)
+                abort();
+        }
+        /* Its documents all come after ix's: the list stays sorted. */
+        memcpy(to->postings + to->count, from->postings, from->count * sizeof *from->postings);
+        to->count += from->count;
+    }
+    uint32_t *word_ids = zeroed(part->words_by_id.count + 1, sizeof *word_ids);
+    for (size_t i = 0; i < part->words_by_id.count; i++) {
+        const vocabulary_word *from = part->words_by_id.items[i];
+        vocabulary_word *to = strmap_get(&ix->vocabulary, from->folded);
+        if (to == NULL)
+            to = add_vocabulary_word(ix, from->folded, strlen(from->folded),
+                                     ix->terms_by_id.items[term_ids[from->term->id]]);
+        word_ids[i] = to->id;
+    }
+    for (size_t d = part->first_document; d < part->doc_count; d++) {
+        if (ix->doc_count == ix->doc_cap) {
+            ix->doc_cap = ix->doc_cap ? ix->doc_cap * 2 : 256;
+            ix->docs = realloc(ix->docs, ix->doc_cap * sizeof *ix->docs);
+            if (ix->docs == NULL)
+                abort();
+        }
+        const doc_entry *from = &part->docs[d];
+        doc_entry *to = &ix->docs[ix->doc_count++];
+        *to = *from;
+        to->words = arena_alloc_raw(&ix->arena, (from->word_count + 1) * sizeof *to->words);
+        for (uint32_t i = 0; i < from->word_count; i++)
+            to->words[i] = word_ids[from->words[i]];
+        to->uses = arena_alloc_raw(&ix->arena, (from->use_count + 1) * sizeof *to->uses);
+        for (uint32_t i = 0; i + 1 < from->use_count; i += 2) {
+            to->uses[i] = term_ids[from->uses[i]];
+            to->uses[i + 1] = (uint32_t)(posting_base[from->uses[i]] + from->uses[i + 1]);
+        }
+    }
+    append_facets(ix, part);
+    free(term_ids);
+    free(posting_base);
+    free(word_ids);
+    index_free(part);
+    return 0;
 }
 
 /* ---------- the files ---------- */

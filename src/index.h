@@ -47,6 +47,20 @@ int index_replay_page(index_builder *ix, const page *p, size_t previous_doc, pub
 /* The number the next page added gets (the N of its docs/N.json.gz). */
 size_t index_next_document(const index_builder *ix);
 
+/* Parallel builds: pages can be added to parts in threads of their own, each
+ * part a consecutive run of pages, and the parts appended in page order.
+ *
+ * Starts a part whose first page becomes document first_document: the number
+ * of documents the pages before it make. Free it with index_free() or give it
+ * to index_append(). A part cannot use a previous index. */
+index_builder *index_new_part(const site *s, size_t first_document);
+
+/* Adds part's documents to ix, as if its pages had been added to ix, and
+ * frees part. Returns 0, or -1 (and ix unchanged) when ix does not end just
+ * before part's first document (a page before it failed) or when ix replays
+ * a previous index. Not thread-safe: the parts must be done. */
+int index_append(index_builder *ix, index_builder *part);
+
 /* Writes meta.json, the vocabulary, the postings and the facets, and the
  * index section of the build record. Returns 0 or -1. */
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags);

@@ -1069,6 +1069,14 @@ static void register_extensions(void)
 
 static pthread_once_t extensions_once = PTHREAD_ONCE_INIT;
 
+/* cmark-gfm 0.29.0.gfm.6 (Debian 12's) is not re-entrant while it parses:
+ * each parse adds its extensions' characters (':' and 'w' of autolinks, '~'
+ * of strikethrough) to one global table and takes them out again at the
+ * end, so a parse in another thread misses autolinks. Later releases keep
+ * the table per parser; until then, one parse at a time. Rendering the
+ * parsed tree, and everything else here, runs in parallel. */
+static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void collect_headings(walker *w, markdown_result *out)
 {
     id_set ids = {NULL, 0, 0};
@@ -1158,8 +1166,10 @@ int markdown_render(arena *a, const char *file, const char *body, size_t len,
         }
         cmark_parser_attach_syntax_extension(parser, ext);
     }
+    pthread_mutex_lock(&parse_lock);
     cmark_parser_feed(parser, body, len);
     cmark_node *doc = cmark_parser_finish(parser);
+    pthread_mutex_unlock(&parse_lock);
 
     walker w = {
         .arena = a,

@@ -1,8 +1,11 @@
 #include "render.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "glossary.h"
@@ -820,6 +823,98 @@ static record_hash hash_site_inputs(renderer *r)
     return record_hasher_result(h);
 }
 
+/* Fewer pages than this are rendered in one thread: starting another costs
+ * more than it saves. */
+enum { PARALLEL_MIN_PAGES = 64 };
+
+/* Whether this process may run on two cores or more (taskset and cgroup
+ * cpusets limit it, as they do nproc). */
+static bool can_run_two_threads(void)
+{
+    cpu_set_t cpus;
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+        return CPU_COUNT(&cpus) > 1;
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
+/* Renders the Markdown of pages [from, to) into made[] (their strings in
+ * arena a). Returns 0 or -1. */
+static int render_markdown_range(renderer *r, size_t from, size_t to, page_markdown *made,
+                                 arena *a)
+{
+    int status = 0;
+    for (size_t i = from; i < to; i++) {
+        const page *p = r->site->pages[i];
+        if (render_markdown(r, p, is_searchable(p), a, &made[i]) < 0)
+            status = -1;
+        arena_free(&r->scratch);
+        r->links = NULL;
+        r->link_count = r->link_cap = 0;
+    }
+    return status;
+}
+
+/* The second half of the Markdown, in a thread of its own: a renderer that
+ * shares the build's read-only parts and has its own scratch arena, search
+ * index part and diagnostics. */
+typedef struct markdown_pass {
+    renderer r;
+    size_t from, to;
+    page_markdown *made;
+    arena *arena;
+    diag_list diags;
+    int status;
+} markdown_pass;
+
+static void *render_markdown_pass(void *arg)
+{
+    markdown_pass *pass = arg;
+    pass->status = render_markdown_range(&pass->r, pass->from, pass->to, pass->made, pass->arena);
+    arena_free(&pass->r.scratch);
+    return NULL;
+}
+
+/* Renders the Markdown of every page into made[], their strings in arenas[0]
+ * and arenas[1]. With two cores, a second thread takes the pages after the
+ * middle of the Markdown, with an index part of its own that is appended to
+ * r's after; diagnostics come in page order either way. Returns 0 or -1. */
+static int render_all_markdown(renderer *r, page_markdown *made, arena arenas[2])
+{
+    const site *s = r->site;
+    size_t mid = s->page_count;
+    markdown_pass second = {.diags = DIAG_LIST_INIT};
+    pthread_t thread;
+    bool threaded = false;
+    if (s->page_count >= PARALLEL_MIN_PAGES && can_run_two_threads()) {
+        size_t total = 0, sofar = 0, documents = 0;
+        for (size_t i = 0; i < s->page_count; i++)
+            total += s->pages[i]->body_len + 1;
+        for (mid = 0; mid < s->page_count && sofar < total / 2; mid++) {
+            sofar += s->pages[mid]->body_len + 1;
+            documents += is_searchable(s->pages[mid]);
+        }
+        second = (markdown_pass){
+            .r = {.site = s, .tree = r->tree, .layouts = r->layouts, .pub = r->pub,
+                  .diags = &second.diags, .site_value = r->site_value, .terms = r->terms,
+                  .term_count = r->term_count, .index = index_new_part(s, documents)},
+            .from = mid, .to = s->page_count, .made = made, .arena = &arenas[1],
+            .diags = DIAG_LIST_INIT};
+        threaded = pthread_create(&thread, NULL, render_markdown_pass, &second) == 0;
+        if (!threaded)
+            render_markdown_pass(&second);
+    }
+    int status = render_markdown_range(r, 0, mid, made, &arenas[0]);
+    if (threaded)
+        pthread_join(thread, NULL);
+    if (second.status < 0)
+        status = -1;
+    diag_list_append(r->diags, &second.diags);
+    /* -1 when a page before the part failed, which is reported already. */
+    if (second.r.index != NULL && index_append(r->index, second.r.index) < 0)
+        status = -1;
+    return status;
+}
+
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
                 publisher *pub, const render_wait *history, render_stats *stats,
                 diag_list *diags)
@@ -845,19 +940,13 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
      * the larger part of the work) needs no history, so it comes first,
      * while another thread reads the history. */
     page_markdown *made = NULL;
-    arena made_arena = ARENA_INIT;
+    arena made_arenas[2] = {ARENA_INIT, ARENA_INIT};
     if (previous == NULL && history != NULL) {
         made = calloc(s->page_count + 1, sizeof *made);
         if (made == NULL)
             abort();
-        for (size_t i = 0; i < s->page_count; i++) {
-            const page *p = s->pages[i];
-            if (render_markdown(&r, p, is_searchable(p), &made_arena, &made[i]) < 0)
-                status = -1;
-            arena_free(&r.scratch);
-            r.links = NULL;
-            r.link_count = r.link_cap = 0;
-        }
+        if (render_all_markdown(&r, made, made_arenas) < 0)
+            status = -1;
     }
     if (history != NULL)
         history->wait(history->ctx);
@@ -875,7 +964,8 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     }
     buf_free(&out);
     free(made);
-    arena_free(&made_arena);
+    arena_free(&made_arenas[0]);
+    arena_free(&made_arenas[1]);
     if (write_sitemap_and_robots(&r) < 0 || index_finish(r.index, pub, diags) < 0)
         status = -1;
     size_t prefix = strlen(LAYOUTS_FOLDER "/");
