@@ -93,9 +93,11 @@ static bool is_apostrophe(utf8proc_int32_t c)
 void words_split(const char *text, size_t len, words_fn fn, void *ctx)
 {
     const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
-    buf word = BUF_INIT;
+    /* A word is passed as the run of text it is, unless an apostrophe was
+     * dropped from it: then its letters are gathered in joined. */
+    buf joined = BUF_INIT;
+    bool in_word = false, is_joined = false;
     size_t start = 0, i = 0;
-    bool in_word = false;
     while (i <= len) {
         utf8proc_int32_t c = -1;
         utf8proc_ssize_t n = 1;
@@ -111,25 +113,33 @@ void words_split(const char *text, size_t len, words_fn fn, void *ctx)
         if (c >= 0 && is_word_char(c)) {
             if (!in_word) {
                 start = i;
-                buf_clear(&word);
                 in_word = true;
+                is_joined = false;
+            } else if (is_joined) {
+                buf_append(&joined, text + i, (size_t)n);
             }
-            buf_append(&word, text + i, (size_t)n);
         } else if (in_word && c >= 0 && is_apostrophe(c) && i + (size_t)n < len) {
             /* Keep going when a letter follows: "IB'er" is one word. */
             utf8proc_int32_t next = -1;
             if (utf8proc_iterate(s + i + n, (utf8proc_ssize_t)(len - i - (size_t)n), &next) > 0 &&
                 is_word_char(next)) {
+                if (!is_joined) {
+                    buf_clear(&joined);
+                    buf_append(&joined, text + start, i - start);
+                    is_joined = true;
+                }
                 i += (size_t)n;
                 continue;
             }
-            fn(ctx, word.data, word.len, start);
+            fn(ctx, is_joined ? joined.data : text + start, is_joined ? joined.len : i - start,
+               start);
             in_word = false;
         } else if (in_word) {
-            fn(ctx, word.data, word.len, start);
+            fn(ctx, is_joined ? joined.data : text + start, is_joined ? joined.len : i - start,
+               start);
             in_word = false;
         }
         i += (size_t)n;
     }
-    buf_free(&word);
+    buf_free(&joined);
 }

@@ -35,8 +35,9 @@ const char *words_stem(words *w, const char *folded, size_t len, size_t *stem_le
 
 /* Calls fn for every word of text, in order: runs of letters, digits and
  * combining marks, with an apostrophe between letters taken into the word
- * and dropped ("IB'er" -> "IBer", "auto's" -> "autos"). word points into a
- * scratch buffer; offset is where the word starts in text. Invalid UTF-8
+ * and dropped ("IB'er" -> "IBer", "auto's" -> "autos"). word points into
+ * text, or into a scratch buffer for a word with an apostrophe dropped; it is
+ * not NUL-terminated. offset is where the word starts in text. Invalid UTF-8
  * bytes separate words. */
 typedef void (*words_fn)(void *ctx, const char *word, size_t len, size_t offset);
 void words_split(const char *text, size_t len, words_fn fn, void *ctx);
