@@ -37,6 +37,10 @@ typedef struct write_job {
 
 /* Rendering may run this far ahead of the writer: bounds the memory. */
 #define PUBLISH_MAX_PENDING (32u * 1024 * 1024)
+/* A writer with nothing to do sleeps until this many files or bytes wait:
+ * waking a thread costs a system call and a task switch, on this kind of
+ * virtual machine as much as writing a small file. */
+enum { WAKE_BATCH_FILES = 32, WAKE_BATCH_BYTES = 256 * 1024 };
 
 struct publisher {
     char *output_dir; /* as given, without trailing slash */
@@ -69,6 +73,7 @@ struct publisher {
      * often a switch, so only one that waits is woken. */
     bool writer_waits;
     unsigned producers_waiting;
+    size_t queued; /* jobs in the queue */
     write_job *head, *tail;
     size_t pending;
     char *write_error_file, *write_error; /* the writer's first error, malloc'ed */
@@ -390,6 +395,7 @@ static void *write_jobs(void *arg)
         pub->head = job->next;
         if (pub->head == NULL)
             pub->tail = NULL;
+        pub->queued--;
         size_t len = job->len;
         bool discard = pub->discard;
         pthread_mutex_unlock(&pub->mutex);
@@ -429,7 +435,10 @@ static void queue_job(publisher *pub, write_job *job)
         pub->head = job;
     pub->tail = job;
     pub->pending += job->len;
-    if (pub->writer_waits)
+    pub->queued++;
+    /* A sleeping writer is woken for a batch, not for every file. */
+    if (pub->writer_waits &&
+        (pub->queued >= WAKE_BATCH_FILES || pub->pending >= WAKE_BATCH_BYTES))
         pthread_cond_signal(&pub->more);
     pthread_mutex_unlock(&pub->mutex);
 }
