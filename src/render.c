@@ -99,6 +99,7 @@ typedef struct renderer {
     buf pages_record;        /* the record's "pages" section, but for its count */
     size_t pages_recorded;
     size_t rendered;         /* pages made, not reused */
+    size_t built;            /* pages made or reused */
 } renderer;
 
 /* A page as the previous build made it (its entry in the "pages" section). */
@@ -826,6 +827,9 @@ static record_hash hash_site_inputs(renderer *r)
 /* Fewer pages than this are rendered in one thread: starting another costs
  * more than it saves. */
 enum { PARALLEL_MIN_PAGES = 64 };
+/* The work of listing one page on an overview, against a byte of Markdown:
+ * sets where the second thread of the layout pass starts. */
+enum { LISTED_PAGE_WEIGHT = 100 };
 
 /* Whether this process may run on two cores or more (taskset and cgroup
  * cpusets limit it, as they do nproc). */
@@ -836,6 +840,91 @@ static bool can_run_two_threads(void)
         return CPU_COUNT(&cpus) > 1;
     return sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
+
+/* ---------- two threads ---------- */
+
+/* Work on the pages [from, to) with renderer r; ctx is the caller's. Returns
+ * 0 or -1. */
+typedef int (*page_range_work)(renderer *r, size_t from, size_t to, void *ctx);
+
+/* The second thread of a pass: its pages, and a renderer that shares the
+ * build's read-only parts (second_renderer) and has its own scratch arena,
+ * hashers, record section and diagnostics. */
+typedef struct second_half {
+    renderer r;
+    diag_list diags;
+    size_t from, to;
+    page_range_work work;
+    void *ctx;
+    int status;
+} second_half;
+
+static void *run_second_half(void *arg)
+{
+    second_half *h = arg;
+    h->status = h->work(&h->r, h->from, h->to, h->ctx);
+    return NULL;
+}
+
+static void second_renderer(second_half *h, const renderer *r)
+{
+    h->diags = (diag_list)DIAG_LIST_INIT;
+    h->r = (renderer){.site = r->site, .tree = r->tree, .layouts = r->layouts, .pub = r->pub,
+                      .diags = &h->diags, .site_value = r->site_value, .terms = r->terms,
+                      .term_count = r->term_count, .site_inputs = r->site_inputs,
+                      .collections = r->collections, .hasher = record_hasher_new(),
+                      .layout_hasher = record_hasher_new(), .pages_record = BUF_INIT};
+}
+
+static void free_layout_inputs(strmap *map)
+{
+    for (size_t i = 0; i < map->cap; i++)
+        free(map->entries[i].value);
+    strmap_free(map);
+}
+
+/* Frees what second_renderer made, once its results are taken. */
+static void free_second_renderer(second_half *h)
+{
+    record_hasher_free(h->r.hasher);
+    record_hasher_free(h->r.layout_hasher);
+    free_layout_inputs(&h->r.layout_inputs);
+    buf_free(&h->r.pages_record);
+    arena_free(&h->r.scratch);
+    diag_list_free(&h->diags);
+}
+
+/* Does work over pages [0, h->from) with r and ctx in this thread while
+ * another does it over [h->from, h->to) with h's renderer and h->ctx; then
+ * adds h's diagnostics to r's, so that they come in page order. Returns 0 or
+ * -1. */
+static int work_in_two_threads(renderer *r, void *ctx, second_half *h)
+{
+    pthread_t thread;
+    bool threaded = pthread_create(&thread, NULL, run_second_half, h) == 0;
+    if (!threaded)
+        run_second_half(h);
+    int status = h->work(r, 0, h->from, ctx);
+    if (threaded)
+        pthread_join(thread, NULL);
+    diag_list_append(r->diags, &h->diags);
+    return status < 0 || h->status < 0 ? -1 : 0;
+}
+
+/* Where the second thread starts: the first page after half of the total
+ * weight, each page weighing weight(p) + 1. */
+static size_t middle_page(const site *s, size_t (*weight)(const page *, const void *),
+                          const void *ctx)
+{
+    size_t total = 0, sofar = 0, mid = 0;
+    for (size_t i = 0; i < s->page_count; i++)
+        total += weight(s->pages[i], ctx) + 1;
+    for (; mid < s->page_count && sofar < total / 2; mid++)
+        sofar += weight(s->pages[mid], ctx) + 1;
+    return mid;
+}
+
+/* ---------- the first pass of a full build: Markdown ---------- */
 
 /* Renders the Markdown of pages [from, to) into made[] (their strings in
  * arena a). Returns 0 or -1. */
@@ -854,64 +943,100 @@ static int render_markdown_range(renderer *r, size_t from, size_t to, page_markd
     return status;
 }
 
-/* The second half of the Markdown, in a thread of its own: a renderer that
- * shares the build's read-only parts and has its own scratch arena, search
- * index part and diagnostics. */
-typedef struct markdown_pass {
-    renderer r;
-    size_t from, to;
+/* What one half of the Markdown pass fills: made[] is shared, each half has
+ * an arena for the strings of its pages' entries. */
+typedef struct markdown_half {
     page_markdown *made;
     arena *arena;
-    diag_list diags;
-    int status;
-} markdown_pass;
+} markdown_half;
 
-static void *render_markdown_pass(void *arg)
+static int markdown_work(renderer *r, size_t from, size_t to, void *ctx)
 {
-    markdown_pass *pass = arg;
-    pass->status = render_markdown_range(&pass->r, pass->from, pass->to, pass->made, pass->arena);
-    arena_free(&pass->r.scratch);
-    return NULL;
+    markdown_half *half = ctx;
+    return render_markdown_range(r, from, to, half->made, half->arena);
+}
+
+static size_t markdown_weight(const page *p, const void *ctx)
+{
+    (void)ctx;
+    return p->body_len;
 }
 
 /* Renders the Markdown of every page into made[], their strings in arenas[0]
  * and arenas[1]. With two cores, a second thread takes the pages after the
- * middle of the Markdown, with an index part of its own that is appended to
- * r's after; diagnostics come in page order either way. Returns 0 or -1. */
+ * middle of the Markdown, with a search index part of its own that is
+ * appended to r's after. Returns 0 or -1. */
 static int render_all_markdown(renderer *r, page_markdown *made, arena arenas[2])
 {
     const site *s = r->site;
-    size_t mid = s->page_count;
-    markdown_pass second = {.diags = DIAG_LIST_INIT};
-    pthread_t thread;
-    bool threaded = false;
-    if (s->page_count >= PARALLEL_MIN_PAGES && can_run_two_threads()) {
-        size_t total = 0, sofar = 0, documents = 0;
-        for (size_t i = 0; i < s->page_count; i++)
-            total += s->pages[i]->body_len + 1;
-        for (mid = 0; mid < s->page_count && sofar < total / 2; mid++) {
-            sofar += s->pages[mid]->body_len + 1;
-            documents += is_searchable(s->pages[mid]);
-        }
-        second = (markdown_pass){
-            .r = {.site = s, .tree = r->tree, .layouts = r->layouts, .pub = r->pub,
-                  .diags = &second.diags, .site_value = r->site_value, .terms = r->terms,
-                  .term_count = r->term_count, .index = index_new_part(s, documents)},
-            .from = mid, .to = s->page_count, .made = made, .arena = &arenas[1],
-            .diags = DIAG_LIST_INIT};
-        threaded = pthread_create(&thread, NULL, render_markdown_pass, &second) == 0;
-        if (!threaded)
-            render_markdown_pass(&second);
-    }
-    int status = render_markdown_range(r, 0, mid, made, &arenas[0]);
-    if (threaded)
-        pthread_join(thread, NULL);
-    if (second.status < 0)
-        status = -1;
-    diag_list_append(r->diags, &second.diags);
+    markdown_half first = {made, &arenas[0]};
+    if (s->page_count < PARALLEL_MIN_PAGES || !can_run_two_threads())
+        return markdown_work(r, 0, s->page_count, &first);
+    markdown_half rest = {made, &arenas[1]};
+    second_half h = {.from = middle_page(s, markdown_weight, NULL), .to = s->page_count,
+                     .work = markdown_work, .ctx = &rest};
+    second_renderer(&h, r);
+    size_t documents = 0;
+    for (size_t i = 0; i < h.from; i++)
+        documents += is_searchable(s->pages[i]);
+    h.r.index = index_new_part(s, documents);
+    int status = work_in_two_threads(r, &first, &h);
     /* -1 when a page before the part failed, which is reported already. */
-    if (second.r.index != NULL && index_append(r->index, second.r.index) < 0)
+    if (index_append(r->index, h.r.index) < 0)
         status = -1;
+    free_second_renderer(&h);
+    return status;
+}
+
+/* ---------- the pages ---------- */
+
+/* Builds pages [from, to) (build_page), with made[] from the Markdown pass
+ * of a full build or NULL. Returns 0 or -1. */
+static int build_pages(renderer *r, size_t from, size_t to, void *made_pages)
+{
+    page_markdown *made = made_pages;
+    int status = 0;
+    buf out = BUF_INIT;
+    for (size_t i = from; i < to; i++) {
+        if (made != NULL && !made[i].made)
+            continue; /* its Markdown has errors, reported above */
+        if (build_page(r, r->site->pages[i], made ? &made[i] : NULL, &out) < 0)
+            status = -1;
+        else
+            r->built++;
+        arena_free(&r->scratch);
+        r->links = NULL;
+        r->link_count = r->link_cap = 0;
+    }
+    buf_free(&out);
+    return status;
+}
+
+/* A page's share of the work of its layout: its Markdown's HTML, and the
+ * pages an overview lists (each a summary in the layout). */
+static size_t layout_weight(const page *p, const void *ctx)
+{
+    (void)ctx;
+    return p->body_len + LISTED_PAGE_WEIGHT * p->entry_count;
+}
+
+/* Builds every page: with made[] (a full build) and two cores, the pages
+ * after the middle of the work in a second thread, whose record entries
+ * follow this thread's. Returns 0 or -1. */
+static int build_all_pages(renderer *r, page_markdown *made)
+{
+    const site *s = r->site;
+    if (made == NULL || s->page_count < PARALLEL_MIN_PAGES || !can_run_two_threads())
+        return build_pages(r, 0, s->page_count, made);
+    second_half h = {.from = middle_page(s, layout_weight, NULL), .to = s->page_count,
+                     .work = build_pages, .ctx = made};
+    second_renderer(&h, r);
+    int status = work_in_two_threads(r, made, &h);
+    buf_append(&r->pages_record, h.r.pages_record.data, h.r.pages_record.len);
+    r->pages_recorded += h.r.pages_recorded;
+    r->rendered += h.r.rendered;
+    r->built += h.r.built;
+    free_second_renderer(&h);
     return status;
 }
 
@@ -950,19 +1075,9 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     }
     if (history != NULL)
         history->wait(history->ctx);
-    buf out = BUF_INIT;
-    for (size_t i = 0; i < s->page_count; i++) {
-        if (made != NULL && !made[i].made)
-            continue; /* its Markdown has errors, reported above */
-        if (build_page(&r, s->pages[i], made ? &made[i] : NULL, &out) < 0)
-            status = -1;
-        else
-            stats->pages++;
-        arena_free(&r.scratch);
-        r.links = NULL;
-        r.link_count = r.link_cap = 0;
-    }
-    buf_free(&out);
+    if (build_all_pages(&r, made) < 0)
+        status = -1;
+    stats->pages = r.built;
     free(made);
     arena_free(&made_arenas[0]);
     arena_free(&made_arenas[1]);
@@ -988,9 +1103,7 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     index_free(r.index);
     record_hasher_free(r.hasher);
     record_hasher_free(r.layout_hasher);
-    for (size_t i = 0; i < r.layout_inputs.cap; i++)
-        free(r.layout_inputs.entries[i].value);
-    strmap_free(&r.layout_inputs);
+    free_layout_inputs(&r.layout_inputs);
     strmap_free(&r.previous);
     buf_free(&r.pages_record);
     arena_free(&r.persistent);
