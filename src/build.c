@@ -1,6 +1,7 @@
 #include "build.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,14 +40,20 @@ static void stage(const char *name)
     stage_start = now;
 }
 
-/* The history, read in a thread of its own while the pages are rendered: it
- * has its own arena and diagnostics, and the rest of the build reads its
- * results only after wait_for_history. */
+/* The history, read in a thread of its own while the files are read and the
+ * pages rendered: it has its own arena and diagnostics, and the rest of the
+ * build reads its results only after wait_for_history. The walk over the
+ * commits needs no files; the thread then waits for the source stage's
+ * files (give_files) to match them. */
 typedef struct history_job {
     arena arena;
     const char *repo_dir, *ref;
-    const source_tree *tree;
     const record *previous;
+    pthread_mutex_t lock;
+    pthread_cond_t files_given;
+    bool given;
+    const source_tree *tree; /* NULL when the build failed before it had them */
+    _Atomic bool stop;       /* the build failed: the history is not needed */
     buf record;
     strmap *out;
     diag_list diags;
@@ -59,12 +66,35 @@ static void *read_history(void *arg)
 {
     history_job *job = arg;
     double t0 = seconds_now();
-    job->status = history_read(&job->arena, job->repo_dir, job->ref, job->tree, job->previous,
-                               &job->record, job->out, &job->diags);
+    history_reader *h = history_begin(&job->arena, job->repo_dir, job->ref, content_roots,
+                               job->previous, &job->stop, &job->diags);
+    pthread_mutex_lock(&job->lock);
+    while (!job->given)
+        pthread_cond_wait(&job->files_given, &job->lock);
+    const source_tree *tree = job->tree;
+    pthread_mutex_unlock(&job->lock);
+    job->status = history_finish(h, tree, &job->record, job->out);
     if (getenv("HANDBOOK_TIMINGS"))
         fprintf(stderr, "timing: %-14s %7.1f ms (beside the rendering)\n", "history",
                 (seconds_now() - t0) * 1000);
     return NULL;
+}
+
+/* Hands the source stage's files to the job (NULL: the build failed). */
+static void give_files(history_job *job, const source_tree *tree)
+{
+    pthread_mutex_lock(&job->lock);
+    if (!job->given) {
+        job->given = true;
+        job->tree = tree;
+        pthread_cond_signal(&job->files_given);
+    }
+    pthread_mutex_unlock(&job->lock);
+}
+
+static void start_history(history_job *job)
+{
+    job->running = pthread_create(&job->thread, NULL, read_history, job) == 0;
 }
 
 static void wait_for_history(void *arg)
@@ -75,6 +105,14 @@ static void wait_for_history(void *arg)
         job->running = false;
         stage("history (wait)");
     }
+}
+
+/* Stops the job, when it runs, of a build that failed. */
+static void stop_history(history_job *job)
+{
+    atomic_store(&job->stop, true);
+    give_files(job, NULL);
+    wait_for_history(job);
 }
 
 /* Waits for the job, and hands its diagnostics to diags and its record
@@ -97,13 +135,39 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     template_set *layouts = template_set_new();
     publisher *pub = NULL;
     int status = -1;
-    history_job history = {.arena = ARENA_INIT, .record = BUF_INIT, .diags = DIAG_LIST_INIT};
+    history_job history = {.arena = ARENA_INIT, .record = BUF_INIT, .diags = DIAG_LIST_INIT,
+                           .lock = PTHREAD_MUTEX_INITIALIZER,
+                           .files_given = PTHREAD_COND_INITIALIZER};
 
     source_options source = {opts->repo_dir ? opts->repo_dir : ".", opts->ref, content_roots};
     source_tree tree = {0};
+    /* Only a build shows history; a check (the push hook) needs none. The
+     * lock first: the build record of the published site is read under it. */
+    if (opts->output_dir != NULL) {
+        if ((pub = publish_begin(opts->output_dir, diags)) == NULL)
+            goto done;
+        stage("publish begin");
+        history.repo_dir = source.repo_dir;
+        history.ref = opts->ref;
+        history.previous = publish_previous(pub);
+        history.out = &s.history;
+        /* From the working tree, the walk over the commits runs beside the
+         * source stage. A build from a commit reads the commit's objects in
+         * the source stage with their hashes checked, which the walk turns
+         * off in libgit2 for the whole process: there it starts after. */
+        if (opts->ref == NULL)
+            start_history(&history);
+    }
     if (source_read(&a, &source, &tree, diags) < 0)
         goto done;
     stage("source");
+    if (opts->output_dir != NULL) {
+        give_files(&history, &tree);
+        if (!history.running)
+            start_history(&history);
+        if (!history.running)
+            read_history(&history); /* no thread to be had: now, then */
+    }
     const source_file *config_file = source_find(&tree, CONFIG_FILE);
     if (config_file == NULL) {
         diag_add(diags, DIAG_ERROR, CONFIG_FILE, 0, 0,
@@ -127,23 +191,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         render_site(&s, &tree, layouts, NULL, NULL, &ignored, diags);
         goto done;
     }
-    /* The lock first: the build record of the published site is read under it. */
-    if (opts->output_dir != NULL && (pub = publish_begin(opts->output_dir, diags)) == NULL)
-        goto done;
-    stage("publish begin");
-    /* Only a build shows history; a check (the push hook) needs none. */
     render_wait wait = {wait_for_history, &history};
-    if (opts->output_dir != NULL) {
-        history.repo_dir = source.repo_dir;
-        history.ref = opts->ref;
-        history.tree = &tree;
-        history.previous = publish_previous(pub);
-        history.out = &s.history;
-        if (pthread_create(&history.thread, NULL, read_history, &history) == 0)
-            history.running = true;
-        else
-            read_history(&history);
-    }
     render_stats stats = {0};
     int rendered = render_site(&s, &tree, layouts, pub, opts->output_dir ? &wait : NULL, &stats,
                                diags);
@@ -166,7 +214,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     stage("commit");
     status = 0;
 done:
-    wait_for_history(&history);
+    stop_history(&history);
     publish_abort(pub);
     strmap_free(&s.by_source);
     strmap_free(&s.failed);
@@ -175,6 +223,8 @@ done:
     arena_free(&history.arena);
     buf_free(&history.record);
     diag_list_free(&history.diags);
+    pthread_mutex_destroy(&history.lock);
+    pthread_cond_destroy(&history.files_given);
     arena_free(&a);
     result->seconds = seconds_now() - start;
     return status;

@@ -1,6 +1,7 @@
 #include "history.h"
 
 #include <git2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ typedef struct history_walk {
     int64_t time;
     int offset;
     const char *author;
+    const _Atomic bool *stop; /* set when the build no longer needs the walk */
 } history_walk;
 
 static void git_failed(diag_list *diags, const char *repo_dir, const char *doing)
@@ -253,6 +255,11 @@ static int walk_commits(history_walk *w, const git_oid *start, const git_oid *hi
     buf prefix = BUF_INIT;
     git_oid id;
     while (status == 0 && git_revwalk_next(&id, walk) == 0) {
+        if (w->stop != NULL && atomic_load_explicit(w->stop, memory_order_relaxed)) {
+            git_error_set_str(GIT_ERROR_NONE, "stopped");
+            status = -1;
+            break;
+        }
         git_commit *commit = NULL, *parent = NULL;
         git_odb_object *tree = NULL, *parent_tree = NULL;
         status = git_commit_lookup(&commit, w->repo, &id);
@@ -471,17 +478,51 @@ static bool use_previous(history_walk *w, const record *previous, const git_oid 
     return true;
 }
 
-/* Every folder on the way to the files, so the walk descends only there. */
-static void add_folders(history_walk *w, const char *path)
+struct history_reader {
+    history_walk w;
+    arena *arena;
+    const char *repo_dir, *ref;
+    git_commit *commit;     /* NULL: no history (no repository, no commit yet) */
+    record_hash mailmap;
+    int status;
+};
+
+/* The folders of tree (at path prefix) under the roots, so the walk
+ * descends only there. */
+static int add_folders(history_walk *w, git_tree *tree, buf *prefix,
+                       const char *const *roots)
 {
-    for (const char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
-        char *folder = arena_strndup(w->arena, path, (size_t)(slash - path));
-        strmap_put(&w->folders, folder, folder);
+    for (size_t i = 0; i < git_tree_entrycount(tree); i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+            continue;
+        const char *name = git_tree_entry_name(e);
+        bool wanted = roots == NULL || prefix->len > 0;
+        for (const char *const *r = roots; !wanted && *r; r++)
+            wanted = strcmp(*r, name) == 0;
+        if (!wanted)
+            continue;
+        size_t mark = prefix->len;
+        if (prefix->len > 0)
+            buf_append_char(prefix, '/');
+        buf_append_str(prefix, name);
+        strmap_put(&w->folders, arena_strndup(w->arena, prefix->data, prefix->len), w);
+        git_tree *subtree = NULL;
+        int status = git_tree_lookup(&subtree, w->repo, git_tree_entry_id(e));
+        if (status == 0)
+            status = add_folders(w, subtree, prefix, NULL);
+        git_tree_free(subtree);
+        prefix->len = mark;
+        prefix->data[mark] = '\0';
+        if (status < 0)
+            return status;
     }
+    return 0;
 }
 
-int history_read(arena *a, const char *repo_dir, const char *ref, const source_tree *tree,
-                 const record *previous, buf *record_out, strmap *out, diag_list *diags)
+history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
+                       const char *const *roots, const record *previous,
+                       const _Atomic bool *stop, diag_list *diags)
 {
     git_libgit2_init();
     /* Trees of up to 1 MiB in libgit2's cache: each version of a large
@@ -495,81 +536,103 @@ int history_read(arena *a, const char *repo_dir, const char *ref, const source_t
      * practices), and hashing them took more time than all else. git checked
      * the objects when they came in (index-pack), the walk reads trees
      * defensively (next_entry), and a damaged tree can only give a wrong
-     * date. The content itself is read by the source stage, with checks. */
+     * date. The content itself is read by the source stage, with checks
+     * (build.c starts the walk before the source stage only where that
+     * reads no objects: from the working tree). */
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-    history_walk w = {.arena = a,
-                      .files = STRMAP_INIT,
-                      .folders = STRMAP_INIT,
-                      .names = STRMAP_INIT,
-                      .trees_now = STRMAP_INIT,
-                      .trees_before = STRMAP_INIT};
-    int status = 0;
+    history_reader *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        abort();
+    h->arena = a;
+    h->repo_dir = repo_dir;
+    h->ref = ref;
+    history_walk *w = &h->w;
+    *w = (history_walk){.arena = a,
+                        .files = STRMAP_INIT,
+                        .folders = STRMAP_INIT,
+                        .names = STRMAP_INIT,
+                        .trees_now = STRMAP_INIT,
+                        .trees_before = STRMAP_INIT,
+                        .stop = stop};
     git_object *target = NULL;
-    git_commit *commit = NULL;
-    git_tree *head_tree = NULL;
-    if (git_repository_open_ext(&w.repo, repo_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+    git_tree *top = NULL;
+    buf prefix = BUF_INIT;
+    if (git_repository_open_ext(&w->repo, repo_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
         goto done; /* not a repository: no history */
-    if (git_revparse_single(&target, w.repo, ref ? ref : "HEAD") < 0) {
+    if (git_revparse_single(&target, w->repo, ref ? ref : "HEAD") < 0) {
         if (ref != NULL) { /* source_read found it; a failure now is the repository's */
             git_failed(diags, repo_dir, ref);
-            status = -1;
+            h->status = -1;
         }
         goto done; /* a repository without commits yet */
     }
-    if (git_object_peel((git_object **)&commit, target, GIT_OBJECT_COMMIT) < 0) {
+    if (git_object_peel((git_object **)&h->commit, target, GIT_OBJECT_COMMIT) < 0 ||
+        git_commit_tree(&top, h->commit) < 0 || add_folders(w, top, &prefix, roots) < 0) {
         git_failed(diags, repo_dir, "the commit");
-        status = -1;
+        h->status = -1;
         goto done;
     }
-    for (size_t i = 0; i < tree->count; i++) {
-        file_record *r = arena_alloc(a, sizeof *r);
-        memset(r, 0, sizeof *r);
-        strmap_put(&w.files, tree->files[i].path, r);
-        add_folders(&w, tree->files[i].path);
-    }
-    git_mailmap_from_repository(&w.mailmap, w.repo); /* none is fine */
-    if (git_repository_odb(&w.odb, w.repo) < 0) {
+    git_mailmap_from_repository(&w->mailmap, w->repo); /* none is fine */
+    if (git_repository_odb(&w->odb, w->repo) < 0) {
         git_failed(diags, repo_dir, "the object database");
-        status = -1;
+        h->status = -1;
         goto done;
     }
-    record_hash mailmap = mailmap_inputs(w.repo);
+    h->mailmap = mailmap_inputs(w->repo);
     git_oid since;
     bool incremental = previous != NULL &&
-                       use_previous(&w, previous, git_commit_id(commit), mailmap, &since);
-    if (incremental && git_oid_equal(&since, git_commit_id(commit)))
+                       use_previous(w, previous, git_commit_id(h->commit), h->mailmap, &since);
+    if (incremental && git_oid_equal(&since, git_commit_id(h->commit)))
         ; /* nothing new */
-    else if (walk_commits(&w, git_commit_id(commit), incremental ? &since : NULL) < 0) {
-        git_failed(diags, repo_dir, "walking the commits");
-        status = -1;
+    else if (walk_commits(w, git_commit_id(h->commit), incremental ? &since : NULL) < 0) {
+        if (stop == NULL || !atomic_load(stop))
+            git_failed(diags, repo_dir, "walking the commits");
+        h->status = -1;
     }
-    if (status == 0 && ref == NULL && git_commit_tree(&head_tree, commit) == 0)
-        mark_uncommitted(&w, tree, head_tree);
-    for (size_t i = 0; i < tree->count; i++) {
-        file_record *r = strmap_get(&w.files, tree->files[i].path);
-        qsort(r->authors, r->author_count, sizeof *r->authors, compare_authors);
-        r->history.authors = arena_alloc(a, (r->author_count + 1) * sizeof(char *));
-        for (size_t k = 0; k < r->author_count; k++)
-            r->history.authors[k] = r->authors[k].name;
-        r->history.author_count = r->author_count;
-        if (status == 0 && (r->history.changed != 0 || r->history.uncommitted))
-            strmap_put(out, tree->files[i].path, &r->history);
-    }
-    if (status == 0 && record_out != NULL)
-        write_record(&w, git_commit_id(commit), mailmap, record_out);
-    for (size_t i = 0; i < w.files.cap; i++)
-        if (w.files.entries[i].key != NULL)
-            free(((file_record *)w.files.entries[i].value)->authors);
 done:
-    git_tree_free(head_tree);
-    git_commit_free(commit);
+    buf_free(&prefix);
+    git_tree_free(top);
     git_object_free(target);
-    git_mailmap_free(w.mailmap);
-    git_odb_free(w.odb);
-    git_repository_free(w.repo);
-    strmap_free(&w.files);
-    strmap_free(&w.folders);
-    strmap_free(&w.names);
+    return h;
+}
+
+int history_finish(history_reader *h, const source_tree *tree, buf *record_out, strmap *out)
+{
+    history_walk *w = &h->w;
+    int status = h->status;
+    if (tree == NULL)
+        status = -1;
+    git_tree *head_tree = NULL;
+    if (status == 0 && h->commit != NULL) {
+        for (size_t i = 0; i < tree->count; i++)
+            file_named(w, tree->files[i].path);
+        if (h->ref == NULL && git_commit_tree(&head_tree, h->commit) == 0)
+            mark_uncommitted(w, tree, head_tree);
+        for (size_t i = 0; i < tree->count; i++) {
+            file_record *r = strmap_get(&w->files, tree->files[i].path);
+            qsort(r->authors, r->author_count, sizeof *r->authors, compare_authors);
+            r->history.authors = arena_alloc(h->arena, (r->author_count + 1) * sizeof(char *));
+            for (size_t k = 0; k < r->author_count; k++)
+                r->history.authors[k] = r->authors[k].name;
+            r->history.author_count = r->author_count;
+            if (r->history.changed != 0 || r->history.uncommitted)
+                strmap_put(out, tree->files[i].path, &r->history);
+        }
+        if (record_out != NULL)
+            write_record(w, git_commit_id(h->commit), h->mailmap, record_out);
+    }
+    for (size_t i = 0; i < w->files.cap; i++)
+        if (w->files.entries[i].key != NULL)
+            free(((file_record *)w->files.entries[i].value)->authors);
+    git_tree_free(head_tree);
+    git_commit_free(h->commit);
+    git_mailmap_free(w->mailmap);
+    git_odb_free(w->odb);
+    git_repository_free(w->repo);
+    strmap_free(&w->files);
+    strmap_free(&w->folders);
+    strmap_free(&w->names);
+    free(h);
     git_libgit2_shutdown();
     return status;
 }

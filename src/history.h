@@ -34,22 +34,37 @@ typedef struct file_history {
     bool uncommitted;         /* a working-tree build: the file differs from HEAD or is new */
 } file_history;
 
-/* Reads the history of the files of tree from the repository at repo_dir:
- * from ref's commit, or for a working-tree build (ref NULL) from HEAD, also
- * marking the files that differ from HEAD. Fills out (repository path ->
- * file_history*, arena-owned; free the map with strmap_free) for the files
- * that have any. Returns 0, or -1 with an error in diags (a broken
- * repository).
+/* The history is read in two steps, so that the walk over the commits can run
+ * in a thread of its own while the source stage reads the files: the walk
+ * needs only the commit, and the files are matched at the end.
  *
- * Incremental: appends to record_out (when not NULL) the "history" section of
- * the build record: the commit, and every file seen in the folders walked
- * (also those since removed) with its date and authors. With the previous
- * build's record (previous, may be NULL) only the commits since its commit
- * are walked, when that gives what a whole walk would: the same .mailmap,
- * that commit an ancestor of this one through commits with one parent each
- * (no merges, no rewritten history), and every folder of tree walked then. */
-int history_read(arena *a, const char *repo_dir, const char *ref, const source_tree *tree,
-                 const record *previous, buf *record_out, strmap *out, diag_list *diags);
+ * history_begin walks the history of the files under roots (top-level names,
+ * NULL-terminated, as source_options.roots; NULL: all) from ref's commit, or
+ * for a working-tree build (ref NULL) from HEAD. It descends only into the
+ * folders of that commit under roots. When *stop becomes true (stop may be
+ * NULL) it gives up soon: the build failed and needs no history. Returns the
+ * walk, never NULL; its strings are owned by a, its errors go to diags and
+ * make history_finish fail.
+ *
+ * Incremental: with the previous build's record (previous, may be NULL) only
+ * the commits since its commit are walked, when that gives what a whole walk
+ * would: the same .mailmap, that commit an ancestor of this one through
+ * commits with one parent each (no merges, no rewritten history), and every
+ * folder walked now walked then. */
+typedef struct history_reader history_reader;
+history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
+                       const char *const *roots, const record *previous,
+                       const _Atomic bool *stop, diag_list *diags);
+
+/* Matches the walk to the files of tree: fills out (repository path ->
+ * file_history*, arena-owned; free the map with strmap_free) for the files
+ * that have any history, marking those that differ from HEAD in a
+ * working-tree build; and appends to record_out (when not NULL) the "history"
+ * section of the build record: the commit, and every file seen in the folders
+ * walked (also those since removed) with its date and authors. Frees h; with
+ * tree NULL it only frees h. Returns 0, or -1 when the walk failed (the error
+ * is in history_begin's diags) or was stopped, or tree is NULL. */
+int history_finish(history_reader *h, const source_tree *tree, buf *record_out, strmap *out);
 
 /* "26 april 2022": the date of a commit time in its own time zone, in Dutch,
  * into out (at least 32 bytes); also "2022-04-26" into iso (11 bytes) when not
