@@ -58,6 +58,7 @@ run-checks: $(TESTS) $(ASAN_TESTS) $(if $(MAIN_SRC),build/handbook build/asan/ha
 	    tests/test_incremental.sh:build/handbook tests/test_incremental.sh:build/asan/handbook \
 	    tests/test_incremental.sh:build/tsan/handbook tests/test_parallel.sh:build/handbook \
 	    tests/test_parallel.sh:build/asan/handbook tests/test_parallel.sh:build/tsan/handbook \
+	    tests/test_history.sh:build/handbook tests/test_history.sh:build/asan/handbook \
 	    tests/test_install.sh \
 	    tests/test_content.sh tests/test_search_js.sh tests/test_browser.sh)
 
