@@ -36,7 +36,7 @@ typedef struct write_job {
 } write_job;
 
 /* Rendering may run this far ahead of the writer: bounds the memory. */
-#define PUBLISH_MAX_PENDING (32u * 1024 * 1024)
+#define PUBLISH_MAX_PENDING (8u * 1024 * 1024)
 /* A writer with nothing to do sleeps until this many files or bytes wait:
  * waking a thread costs a system call and a task switch, on this kind of
  * virtual machine as much as writing a small file. */
