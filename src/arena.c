@@ -94,6 +94,22 @@ void *arena_grow(arena *a, void *old, size_t old_count, size_t new_count, size_t
     return fresh;
 }
 
+void arena_adopt(arena *a, arena *from)
+{
+    if (from->chunks == NULL)
+        return;
+    arena_chunk *last = from->chunks;
+    while (last->next != NULL)
+        last = last->next;
+    /* Behind a's current chunk, whose free space stays in use. */
+    arena_chunk **after = a->chunks ? &a->chunks->next : &a->chunks;
+    last->next = *after;
+    *after = from->chunks;
+    a->total += from->total;
+    from->chunks = NULL;
+    from->total = 0;
+}
+
 void arena_free(arena *a)
 {
     arena_chunk *c = a->chunks;

@@ -37,6 +37,10 @@ char *arena_strdup(arena *a, const char *text);
  * allocated until the arena is freed (arenas never free single blocks). */
 void *arena_grow(arena *a, void *old, size_t old_count, size_t new_count, size_t elem_size);
 
+/* Moves every allocation of from into a (they live until a is freed); from
+ * is empty after. */
+void arena_adopt(arena *a, arena *from);
+
 /* Frees every allocation of the arena; the arena is empty and reusable after. */
 void arena_free(arena *a);
 

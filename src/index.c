@@ -40,16 +40,51 @@ typedef struct posting {
     uint32_t best_section;  /* the section with the most uses */
 } posting;
 
+/* A term's postings are a chain of blocks from the builder's arena, each
+ * (up to a limit) twice as large as the one before: adding a posting never
+ * moves the others, and the postings of a part built in another thread are
+ * appended by linking its chain. */
+typedef struct posting_block {
+    struct posting_block *next;
+    uint32_t count, cap;
+    posting items[];
+} posting_block;
+
+/* The largest block: 256 KiB of postings. */
+enum { POSTING_BLOCK_MAX = 1 << 14 };
+
 typedef struct term {
     const char *stem;
     uint32_t id; /* its place in terms_by_id */
-    posting *postings;
-    size_t count, cap;
+    posting_block *first, *last;
+    size_t count;     /* postings in all blocks */
+    posting *merged;  /* malloc'ed by merge_postings: the one block's items, or NULL */
     /* While its last posting's document is being added: */
     uint32_t section;       /* the section being counted now */
     uint32_t section_count; /* uses in it so far */
     uint32_t best_count;    /* uses in the best section so far */
 } term;
+
+/* Walks a term's postings in order. */
+typedef struct posting_cursor {
+    const posting_block *block;
+    uint32_t at;
+} posting_cursor;
+
+static posting_cursor postings_of(const term *t)
+{
+    return (posting_cursor){t->first, 0};
+}
+
+/* The next posting, or NULL after the last. */
+static posting *next_posting(posting_cursor *c)
+{
+    while (c->block != NULL && c->at == c->block->count) {
+        c->block = c->block->next;
+        c->at = 0;
+    }
+    return c->block ? (posting *)&c->block->items[c->at++] : NULL;
+}
 
 /* A folded word of the content and the term its stem makes. */
 typedef struct vocabulary_word {
@@ -84,6 +119,14 @@ static uint32_t pointer_push(pointer_list *l, void *item)
     return (uint32_t)l->count++;
 }
 
+static void *zeroed(size_t count, size_t size)
+{
+    void *p = calloc(count, size);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
 static void number_push(number_list *l, uint32_t n)
 {
     if (l->count == l->cap) {
@@ -110,7 +153,7 @@ typedef struct doc_entry {
      * the next build can add it again without the page's HTML: */
     record_hash file;  /* hash of its docs/N.json.gz */
     uint32_t *words;   /* ids of the words it uses */
-    uint32_t *uses;    /* (term id, index of the term's posting) pairs */
+    uint32_t *uses;    /* ids of the terms it has a posting of, in the order made */
     uint32_t word_count, use_count;
 } doc_entry;
 
@@ -331,7 +374,7 @@ void index_free(index_builder *ix)
         return;
     for (size_t i = 0; i < ix->terms.cap; i++)
         if (ix->terms.entries[i].key != NULL)
-            free(((term *)ix->terms.entries[i].value)->postings);
+            free(((term *)ix->terms.entries[i].value)->merged);
     free(ix->docs);
     free(ix->words_by_id.items);
     free(ix->terms_by_id.items);
@@ -404,18 +447,37 @@ static void use_word(index_builder *ix, vocabulary_word *w, uint32_t doc)
     }
 }
 
+/* Adds a block for at least room more postings to t's chain. */
+static void add_block(index_builder *ix, term *t, size_t room)
+{
+    size_t cap = t->last ? 2 * (size_t)t->last->cap : 4;
+    if (cap > POSTING_BLOCK_MAX)
+        cap = POSTING_BLOCK_MAX;
+    if (cap < room)
+        cap = room;
+    posting_block *b = arena_alloc_raw(&ix->arena, sizeof *b + cap * sizeof(posting));
+    *b = (posting_block){.cap = (uint32_t)cap};
+    if (t->last != NULL)
+        t->last->next = b;
+    else
+        t->first = b;
+    t->last = b;
+}
+
+/* The posting of t made last, or NULL. */
+static posting *last_posting(const term *t)
+{
+    return t->last && t->last->count ? &t->last->items[t->last->count - 1] : NULL;
+}
+
 /* A new posting of t for document doc, noted as one of doc's uses. */
 static posting *add_posting(index_builder *ix, term *t, uint32_t doc)
 {
-    if (t->count == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 4;
-        t->postings = realloc(t->postings, t->cap * sizeof *t->postings);
-        if (t->postings == NULL)
-            abort();
-    }
+    if (t->last == NULL || t->last->count == t->last->cap)
+        add_block(ix, t, 1);
     number_push(&ix->doc_uses, t->id);
-    number_push(&ix->doc_uses, (uint32_t)t->count);
-    posting *p = &t->postings[t->count++];
+    posting *p = &t->last->items[t->last->count++];
+    t->count++;
     *p = (posting){.doc = doc};
     return p;
 }
@@ -469,7 +531,7 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
     }
     use_word(ix, w, ad->doc);
     term *t = w->term;
-    posting *p = t->count ? &t->postings[t->count - 1] : NULL;
+    posting *p = last_posting(t);
     if (p == NULL || p->doc != ad->doc) {
         p = add_posting(ix, t, ad->doc);
         t->section = ad->section;
@@ -861,8 +923,9 @@ static void write_postings(index_builder *ix, buf *out, const char *stem)
     double n = (double)ix->doc_count, df = (double)t->count;
     double idf = log(1.0 + (n - df + 0.5) / (df + 0.5));
     double best = 0;
-    for (size_t i = 0; i < t->count; i++) {
-        double score = posting_score(ix, &t->postings[i], idf);
+    posting_cursor c = postings_of(t);
+    for (const posting *p; (p = next_posting(&c)) != NULL;) {
+        double score = posting_score(ix, p, idf);
         if (score > best)
             best = score;
     }
@@ -872,8 +935,9 @@ static void write_postings(index_builder *ix, buf *out, const char *stem)
     buf *packed = &ix->packed;
     buf_clear(packed);
     uint32_t previous = 0;
+    c = postings_of(t);
     for (size_t i = 0; i < t->count; i++) {
-        const posting *p = &t->postings[i];
+        const posting *p = next_posting(&c);
         long steps = step > 0 ? lround(posting_score(ix, p, idf) / step) : 1;
         pack_number(packed, i ? p->doc - previous : p->doc + 1);
         pack_number(packed, (uint32_t)(steps < 1 ? 1 : steps > SCORE_STEPS ? SCORE_STEPS : steps));
@@ -1041,19 +1105,26 @@ typedef struct compound_pair {
 /* Adds the postings of a compound's term to a part's term, scaled. */
 static void merge_postings(term *part, const compound_pair *compound)
 {
-    posting *merged = malloc((part->count + compound->count) * sizeof *merged);
-    if (merged == NULL)
+    /* One block, the header and items malloc'ed together (term.merged). */
+    size_t most = part->count + compound->count;
+    posting_block *block = malloc(sizeof *block + most * sizeof(posting));
+    if (block == NULL)
         abort();
-    size_t n = 0, i = 0, k = 0;
-    while (i < part->count || k < compound->count) {
-        if (k == compound->count || (i < part->count && part->postings[i].doc < compound->postings[k].doc)) {
-            merged[n++] = part->postings[i++];
+    posting *merged = block->items;
+    posting_cursor cursor = postings_of(part);
+    const posting *own = next_posting(&cursor);
+    size_t n = 0, k = 0;
+    while (own != NULL || k < compound->count) {
+        if (k == compound->count || (own != NULL && own->doc < compound->postings[k].doc)) {
+            merged[n++] = *own;
+            own = next_posting(&cursor);
             continue;
         }
         const posting *c = &compound->postings[k++];
         posting *m = &merged[n];
-        if (i < part->count && part->postings[i].doc == c->doc) {
-            *m = part->postings[i++];
+        if (own != NULL && own->doc == c->doc) {
+            *m = *own;
+            own = next_posting(&cursor);
         } else {
             *m = (posting){.doc = c->doc, .best_section = c->best_section};
         }
@@ -1061,9 +1132,11 @@ static void merge_postings(term *part, const compound_pair *compound)
             m->tf[f] += COMPOUND_PART_WEIGHT * c->tf[f];
         n++;
     }
-    free(part->postings);
-    part->postings = merged;
-    part->count = part->cap = n;
+    free(part->merged);
+    *block = (posting_block){.count = (uint32_t)n, .cap = (uint32_t)n};
+    part->merged = (posting *)block; /* freed as a whole: the items follow the header */
+    part->first = part->last = block;
+    part->count = n;
 }
 
 /* The term of a part of a compound, or NULL when the part is no word. */
@@ -1111,8 +1184,10 @@ static void split_compounds(index_builder *ix)
                 strmap_put(&done, arena_strndup(&ix->arena, pair.data, pair.len), parts[k]);
                 posting *copy = strmap_get(&snapshots, whole->stem);
                 if (copy == NULL) {
-                    copy = arena_alloc(&ix->arena, whole->count * sizeof *copy);
-                    memcpy(copy, whole->postings, whole->count * sizeof *copy);
+                    copy = arena_alloc(&ix->arena, (whole->count + 1) * sizeof *copy);
+                    posting_cursor c = postings_of(whole);
+                    for (size_t n = 0; n < whole->count; n++)
+                        copy[n] = *next_posting(&c);
                     strmap_put(&snapshots, whole->stem, copy);
                 }
                 if (pair_count == pair_cap) {
@@ -1155,6 +1230,11 @@ static void write_record(index_builder *ix, buf *out)
         record_write_number(out, t->count);
     }
     record_write_number(out, ix->doc_count);
+    /* Each term's postings are in document order: a cursor per term meets
+     * them as the documents come. */
+    posting_cursor *cursors = zeroed(ix->terms_by_id.count + 1, sizeof *cursors);
+    for (size_t i = 0; i < ix->terms_by_id.count; i++)
+        cursors[i] = postings_of(ix->terms_by_id.items[i]);
     for (size_t d = 0; d < ix->doc_count; d++) {
         const doc_entry *doc = &ix->docs[d];
         record_write_hash(out, doc->file);
@@ -1163,16 +1243,16 @@ static void write_record(index_builder *ix, buf *out)
         record_write_number(out, doc->word_count);
         for (uint32_t i = 0; i < doc->word_count; i++)
             record_write_number(out, doc->words[i]);
-        record_write_number(out, doc->use_count / 2);
-        for (uint32_t i = 0; i < doc->use_count; i += 2) {
-            const term *t = ix->terms_by_id.items[doc->uses[i]];
-            const posting *p = &t->postings[doc->uses[i + 1]];
+        record_write_number(out, doc->use_count);
+        for (uint32_t i = 0; i < doc->use_count; i++) {
+            const posting *p = next_posting(&cursors[doc->uses[i]]);
             record_write_number(out, doc->uses[i]);
             for (int f = 0; f < FIELD_KINDS; f++)
                 record_write_number(out, (uint64_t)p->tf[f]);
             record_write_number(out, p->best_section);
         }
     }
+    free(cursors);
 }
 
 /* Reads past a document's entry, after its hash, failing rr when it names
@@ -1191,14 +1271,6 @@ static void check_document(record_reader *rr, size_t word_count, size_t term_cou
         for (int k = 0; k < FIELD_KINDS + 1; k++)
             record_read_number(rr);
     }
-}
-
-static void *zeroed(size_t count, size_t size)
-{
-    void *p = calloc(count, size);
-    if (p == NULL)
-        abort();
-    return p;
 }
 
 /* A count of entries that follow; each takes a byte at least, so a count
@@ -1257,14 +1329,12 @@ static term *previous_term(index_builder *ix, uint32_t id)
     term *t = prev->term_now[id];
     if (t == NULL) {
         t = prev->term_now[id] = intern_term(ix, prev->stems[id], strlen(prev->stems[id]));
-        /* As many postings as last time, at once, rather than by doubling. */
-        size_t room = t->count + prev->term_sizes[id] + 1;
-        if (t->cap < room) {
-            t->cap = room;
-            t->postings = realloc(t->postings, t->cap * sizeof *t->postings);
-            if (t->postings == NULL)
-                abort();
-        }
+        /* Room for as many postings as last time, in one block (no more
+         * than one per document the record has: its counts are not
+         * trusted beyond that). */
+        size_t room = prev->term_sizes[id] < prev->doc_count ? prev->term_sizes[id] : prev->doc_count;
+        if (t->last == NULL || t->last->cap - t->last->count < room)
+            add_block(ix, t, room + 1);
     }
     return t;
 }
@@ -1346,21 +1416,19 @@ int index_append(index_builder *ix, index_builder *part)
     /* The part's terms and words in the order it made them: those new to ix
      * then get the ids one builder adding every page would have given. */
     uint32_t *term_ids = zeroed(part->terms_by_id.count + 1, sizeof *term_ids);
-    size_t *posting_base = zeroed(part->terms_by_id.count + 1, sizeof *posting_base);
     for (size_t i = 0; i < part->terms_by_id.count; i++) {
         const term *from = part->terms_by_id.items[i];
         term *to = intern_term(ix, from->stem, strlen(from->stem));
         term_ids[i] = to->id;
-        posting_base[i] = to->count;
-        if (to->count + from->count > to->cap) {
-            to->cap = to->count + from->count;
-            to->postings = realloc(to->postings, to->cap * sizeof *to->postings);
-            if (to->postings == NULL)
-                abort();
+        /* Its documents all come after ix's: the chain stays sorted. */
+        if (from->first != NULL) {
+            if (to->last != NULL)
+                to->last->next = from->first;
+            else
+                to->first = from->first;
+            to->last = from->last;
+            to->count += from->count;
         }
-        /* Its documents all come after ix's: the list stays sorted. */
-        memcpy(to->postings + to->count, from->postings, from->count * sizeof *from->postings);
-        to->count += from->count;
     }
     uint32_t *word_ids = zeroed(part->words_by_id.count + 1, sizeof *word_ids);
     for (size_t i = 0; i < part->words_by_id.count; i++) {
@@ -1381,19 +1449,18 @@ int index_append(index_builder *ix, index_builder *part)
         const doc_entry *from = &part->docs[d];
         doc_entry *to = &ix->docs[ix->doc_count++];
         *to = *from;
-        to->words = arena_alloc_raw(&ix->arena, (from->word_count + 1) * sizeof *to->words);
+        to->words = from->words;
         for (uint32_t i = 0; i < from->word_count; i++)
             to->words[i] = word_ids[from->words[i]];
-        to->uses = arena_alloc_raw(&ix->arena, (from->use_count + 1) * sizeof *to->uses);
-        for (uint32_t i = 0; i + 1 < from->use_count; i += 2) {
+        to->uses = from->uses; /* in the part's arena, which ix takes over */
+        for (uint32_t i = 0; i < from->use_count; i++)
             to->uses[i] = term_ids[from->uses[i]];
-            to->uses[i + 1] = (uint32_t)(posting_base[from->uses[i]] + from->uses[i + 1]);
-        }
     }
     append_facets(ix, part);
     free(term_ids);
-    free(posting_base);
     free(word_ids);
+    /* The blocks, documents' lists and strings stay where they are. */
+    arena_adopt(&ix->arena, &part->arena);
     index_free(part);
     return 0;
 }
