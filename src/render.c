@@ -134,7 +134,8 @@ static void put(arena *a, value *map, const char *key, value *v)
 static value *page_summary_value(arena *a, const site *s, const page *p);
 static void put_backlinks(arena *a, const site *s, const page *p, value *page_value);
 
-static value *make_site_value(arena *a, const site *s)
+/* The site value; with collections, site.collections too (see below). */
+static value *make_site_value(arena *a, const site *s, bool collections_too)
 {
     const config *c = &s->config;
     value *v = value_new_map(a, no_pos());
@@ -144,6 +145,8 @@ static value *make_site_value(arena *a, const site *s)
     put(a, v, "language", text_value(a, c->language));
     put(a, v, "base_url", text_value(a, c->base_url));
     put(a, v, "base_path", text_value(a, c->base_path));
+    if (!collections_too)
+        return v;
     /* site.collections.models: every page of each collection, with its
      * backlinks, for pages that show a whole collection (the comparison of
      * the models). Built once and shared by every page's context. */
@@ -1048,15 +1051,22 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
 {
     renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags,
                   .pages_record = BUF_INIT};
-    r.site_value = make_site_value(&r.persistent, s);
-    load_terms(&r, &r.persistent);
-    r.index = index_new(s);
     r.hasher = record_hasher_new();
     r.layout_hasher = record_hasher_new();
+    /* site.collections holds every page of the site: made only when a
+     * layout can show it (no template can reach it otherwise). */
+    bool collections_used = false;
+    for (size_t i = 0; i < s->page_count && !collections_used; i++)
+        collections_used = layout_inputs_of(&r, s->pages[i]->layout)->uses_collections;
+    r.site_value = make_site_value(&r.persistent, s, collections_used);
+    load_terms(&r, &r.persistent);
+    r.index = index_new(s);
     r.site_inputs = hash_site_inputs(&r);
-    record_hasher_reset(r.hasher);
-    hash_value(r.hasher, value_map_get_str(r.site_value, "collections"));
-    r.collections = record_hasher_result(r.hasher);
+    if (collections_used) {
+        record_hasher_reset(r.hasher);
+        hash_value(r.hasher, value_map_get_str(r.site_value, "collections"));
+        r.collections = record_hasher_result(r.hasher);
+    }
     const record *previous = publish_previous(pub);
     if (previous != NULL) {
         load_previous_pages(&r, previous);
