@@ -59,11 +59,22 @@ typedef struct term {
     posting_block *first, *last;
     size_t count;     /* postings in all blocks */
     posting *merged;  /* malloc'ed by merge_postings: the one block's items, or NULL */
-    /* While its last posting's document is being added: */
+    /* Its entry in the document being added (see doc_term): */
+    uint32_t slot;
+    uint32_t slot_doc; /* that document + 1 */
+} term;
+
+/* A term's uses in the document being added. They are counted here, in a
+ * small array that stays in the cache, and become the term's posting when
+ * the document is done (flush_document_terms). */
+typedef struct doc_term {
+    term *term;
+    float tf[FIELD_KINDS];
     uint32_t section;       /* the section being counted now */
     uint32_t section_count; /* uses in it so far */
     uint32_t best_count;    /* uses in the best section so far */
-} term;
+    uint32_t best_section;
+} doc_term;
 
 /* Walks a term's postings in order. */
 typedef struct posting_cursor {
@@ -88,11 +99,20 @@ static posting *next_posting(posting_cursor *c)
 
 /* A folded word of the content and the term its stem makes. */
 typedef struct vocabulary_word {
-    const char *folded;
     term *term;
     uint32_t id;       /* its place in words_by_id */
     uint32_t last_doc; /* the last document that used it, + 1 */
+    uint32_t len;
+    char folded[];     /* NUL-terminated; here, so a lookup reads one place */
 } vocabulary_word;
+
+/* The vocabulary by folded word, for add_word, which looks up every word of
+ * every page: the hash and length are checked before the bytes. (The strmap
+ * vocabulary serves the rest.) */
+typedef struct vocabulary_slot {
+    uint64_t hash;
+    vocabulary_word *word;
+} vocabulary_slot;
 
 /* A growable list of numbers. */
 typedef struct number_list {
@@ -175,6 +195,10 @@ struct index_builder {
     arena arena;
     words *words;
     strmap vocabulary; /* folded word -> vocabulary_word */
+    vocabulary_slot *slots; /* the same, for add_word: open addressing */
+    size_t slot_cap;        /* a power of two, at least twice the words */
+    doc_term *doc_terms;    /* the document being added: its terms */
+    size_t doc_term_count, doc_term_cap;
     strmap terms;      /* stem -> term */
     pointer_list words_by_id; /* vocabulary_word* by id */
     pointer_list terms_by_id; /* term* by id */
@@ -380,6 +404,8 @@ void index_free(index_builder *ix)
     free(ix->terms_by_id.items);
     free(ix->doc_words.items);
     free(ix->doc_uses.items);
+    free(ix->slots);
+    free(ix->doc_terms);
     free(ix->previous.words);
     free(ix->previous.word_terms);
     free(ix->previous.stems);
@@ -427,12 +453,55 @@ static term *intern_term(index_builder *ix, const char *stem, size_t len)
     return t;
 }
 
+/* FNV-1a, 64 bits. */
+static uint64_t hash_word(const char *s, size_t len)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+/* The slot of the word (folded, len) with hash h: its own, or the empty
+ * one where it would go. */
+static vocabulary_slot *word_slot(const index_builder *ix, const char *folded, size_t len,
+                                  uint64_t h)
+{
+    for (size_t i = h & (ix->slot_cap - 1);; i = (i + 1) & (ix->slot_cap - 1)) {
+        vocabulary_slot *slot = &ix->slots[i];
+        if (slot->word == NULL || (slot->hash == h && slot->word->len == len &&
+                                   memcmp(slot->word->folded, folded, len) == 0))
+            return slot;
+    }
+}
+
+static void add_slot(index_builder *ix, vocabulary_word *w)
+{
+    if (2 * (ix->words_by_id.count + 1) > ix->slot_cap) {
+        size_t old_cap = ix->slot_cap;
+        vocabulary_slot *old = ix->slots;
+        ix->slot_cap = old_cap ? 2 * old_cap : 1024;
+        ix->slots = zeroed(ix->slot_cap, sizeof *ix->slots);
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i].word != NULL)
+                *word_slot(ix, old[i].word->folded, old[i].word->len, old[i].hash) = old[i];
+        free(old);
+    }
+    uint64_t h = hash_word(w->folded, w->len);
+    *word_slot(ix, w->folded, w->len, h) = (vocabulary_slot){h, w};
+}
+
 static vocabulary_word *add_vocabulary_word(index_builder *ix, const char *folded, size_t len,
                                             term *t)
 {
-    vocabulary_word *w = arena_alloc(&ix->arena, sizeof *w);
-    w->folded = arena_strndup(&ix->arena, folded, len);
+    vocabulary_word *w = arena_alloc(&ix->arena, sizeof *w + len + 1);
+    memcpy(w->folded, folded, len);
+    w->folded[len] = '\0';
+    w->len = (uint32_t)len;
     w->term = t;
+    add_slot(ix, w);
     w->id = pointer_push(&ix->words_by_id, w);
     strmap_put(&ix->vocabulary, w->folded, w);
     return w;
@@ -462,12 +531,6 @@ static void add_block(index_builder *ix, term *t, size_t room)
     else
         t->first = b;
     t->last = b;
-}
-
-/* The posting of t made last, or NULL. */
-static posting *last_posting(const term *t)
-{
-    return t->last && t->last->count ? &t->last->items[t->last->count - 1] : NULL;
 }
 
 /* A new posting of t for document doc, noted as one of doc's uses. */
@@ -523,7 +586,10 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
     if (words_fold(word, len, &ix->fold) < 0 || ix->fold.len == 0)
         return;
     /* One lookup for a word seen before: the vocabulary holds its term. */
-    vocabulary_word *w = strmap_get(&ix->vocabulary, ix->fold.data);
+    vocabulary_word *w =
+        ix->slot_cap ? word_slot(ix, ix->fold.data, ix->fold.len,
+                                 hash_word(ix->fold.data, ix->fold.len))->word
+                     : NULL;
     if (w == NULL) {
         size_t stem_len;
         const char *stem = words_stem(ix->words, ix->fold.data, ix->fold.len, &stem_len);
@@ -531,22 +597,40 @@ static void add_word(void *ctx, const char *word, size_t len, size_t offset)
     }
     use_word(ix, w, ad->doc);
     term *t = w->term;
-    posting *p = last_posting(t);
-    if (p == NULL || p->doc != ad->doc) {
-        p = add_posting(ix, t, ad->doc);
-        t->section = ad->section;
-        t->section_count = t->best_count = 0;
+    if (t->slot_doc != ad->doc + 1) {
+        if (ix->doc_term_count == ix->doc_term_cap) {
+            ix->doc_term_cap = ix->doc_term_cap ? 2 * ix->doc_term_cap : 256;
+            ix->doc_terms = realloc(ix->doc_terms, ix->doc_term_cap * sizeof *ix->doc_terms);
+            if (ix->doc_terms == NULL)
+                abort();
+        }
+        t->slot_doc = ad->doc + 1;
+        t->slot = (uint32_t)ix->doc_term_count;
+        ix->doc_terms[ix->doc_term_count++] = (doc_term){.term = t, .section = ad->section};
     }
-    p->tf[ad->field] += 1;
-    if (t->section != ad->section) {
-        t->section = ad->section;
-        t->section_count = 0;
+    doc_term *d = &ix->doc_terms[t->slot];
+    d->tf[ad->field] += 1;
+    if (d->section != ad->section) {
+        d->section = ad->section;
+        d->section_count = 0;
     }
-    if (++t->section_count > t->best_count) {
-        t->best_count = t->section_count;
-        p->best_section = t->section;
+    if (++d->section_count > d->best_count) {
+        d->best_count = d->section_count;
+        d->best_section = d->section;
     }
     ix->docs[ad->doc].length[ad->field] += 1;
+}
+
+/* Makes the postings of the document's terms, in the order the terms came. */
+static void flush_document_terms(index_builder *ix, uint32_t doc)
+{
+    for (size_t i = 0; i < ix->doc_term_count; i++) {
+        const doc_term *d = &ix->doc_terms[i];
+        posting *p = add_posting(ix, d->term, doc);
+        memcpy(p->tf, d->tf, sizeof p->tf);
+        p->best_section = d->best_section;
+    }
+    ix->doc_term_count = 0;
 }
 
 static void add_text(adding *ad, const char *text, size_t len, uint32_t section,
@@ -832,6 +916,7 @@ int index_add_page(index_builder *ix, const page *p, const char *url, const char
     if (ix->gzipped.len == 0)
         abort(); /* more than the bound libdeflate gave: cannot happen */
     ix->gzipped.data[ix->gzipped.len] = '\0';
+    flush_document_terms(ix, doc);
     end_document(ix, doc, record_hash_of(ix->gzipped.data, ix->gzipped.len));
     char path[64];
     document_path(doc, path);
