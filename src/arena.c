@@ -1,19 +1,62 @@
 #include "arena.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Chunks of 64 KiB keep the per-allocation overhead negligible for small nodes
  * while a build of a few pages stays small. */
 enum { ARENA_CHUNK_SIZE = 64 * 1024 };
 
+/* An arena that has grown past BIG_AFTER (the Markdown of half the pages,
+ * a search index) takes chunks of BIG_CHUNK bytes, mapped on 2 MiB
+ * boundaries and marked for transparent huge pages. Memory is touched
+ * 512 times less often that way; where each first touch of a page costs
+ * as much as on a virtual machine, that is seconds on a large site. (The
+ * main thread's malloc gets huge pages through glibc's hugetlb tunable,
+ * main.c; other threads' malloc heaps do not.) Freed big chunks are kept
+ * for the next arena that needs one, as malloc would keep them. */
+enum { BIG_AFTER = 1 << 20, BIG_CHUNK = 4 << 20, HUGE_PAGE = 2 << 20 };
+
 struct arena_chunk {
     arena_chunk *next;
     size_t used, size;
+    bool big; /* a BIG_CHUNK mapping, not malloc'ed */
     max_align_t data[]; /* aligned for any type */
 };
+
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static arena_chunk *spare_chunks; /* big chunks freed, for reuse */
+
+/* A big chunk, or NULL when the system has no mapping to give. */
+static arena_chunk *big_chunk(void)
+{
+    pthread_mutex_lock(&spare_lock);
+    arena_chunk *c = spare_chunks;
+    if (c != NULL)
+        spare_chunks = c->next;
+    pthread_mutex_unlock(&spare_lock);
+    if (c == NULL) {
+        char *p = mmap(NULL, BIG_CHUNK + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        char *start = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+        if (start > p)
+            munmap(p, (size_t)(start - p));
+        munmap(start + BIG_CHUNK, (size_t)(p + HUGE_PAGE - start));
+        madvise(start, BIG_CHUNK, MADV_HUGEPAGE); /* a hint: no matter if refused */
+        c = (arena_chunk *)start;
+    }
+    c->used = 0;
+    c->size = BIG_CHUNK - sizeof(arena_chunk);
+    c->big = true;
+    return c;
+}
 
 static void *checked_malloc(size_t size)
 {
@@ -45,10 +88,17 @@ void *arena_alloc_raw(arena *a, size_t size)
     arena_chunk *c = a->chunks;
     if (c == NULL || c->size - c->used < rounded) {
         size_t chunk_size = rounded > ARENA_CHUNK_SIZE / 4 ? rounded : ARENA_CHUNK_SIZE;
-        arena_chunk *fresh = checked_malloc(sizeof(arena_chunk) + chunk_size);
-        fresh->used = 0;
-        fresh->size = chunk_size;
-        if (c != NULL && chunk_size != ARENA_CHUNK_SIZE) {
+        arena_chunk *fresh = NULL;
+        if (a->total >= BIG_AFTER && rounded <= BIG_CHUNK / 4)
+            fresh = big_chunk();
+        if (fresh == NULL) {
+            fresh = checked_malloc(sizeof(arena_chunk) + chunk_size);
+            fresh->used = 0;
+            fresh->size = chunk_size;
+            fresh->big = false;
+        }
+        chunk_size = fresh->size;
+        if (c != NULL && chunk_size != ARENA_CHUNK_SIZE && !fresh->big) {
             /* A big block gets its own chunk behind the current one, so the
              * free space left in the current chunk is not wasted. */
             fresh->next = c->next;
@@ -115,7 +165,14 @@ void arena_free(arena *a)
     arena_chunk *c = a->chunks;
     while (c != NULL) {
         arena_chunk *next = c->next;
-        free(c);
+        if (c->big) {
+            pthread_mutex_lock(&spare_lock);
+            c->next = spare_chunks;
+            spare_chunks = c;
+            pthread_mutex_unlock(&spare_lock);
+        } else {
+            free(c);
+        }
         c = next;
     }
     a->chunks = NULL;
