@@ -151,20 +151,14 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         history.ref = opts->ref;
         history.previous = publish_previous(pub);
         history.out = &s.history;
-        /* From the working tree, the walk over the commits runs beside the
-         * source stage. A build from a commit reads the commit's objects in
-         * the source stage with their hashes checked, which the walk turns
-         * off in libgit2 for the whole process: there it starts after. */
-        if (opts->ref == NULL)
-            start_history(&history);
+        /* The walk over the commits runs beside the source stage. */
+        start_history(&history);
     }
     if (source_read(&a, &source, &tree, diags) < 0)
         goto done;
     stage("source");
     if (opts->output_dir != NULL) {
         give_files(&history, &tree);
-        if (!history.running)
-            start_history(&history);
         if (!history.running)
             read_history(&history); /* no thread to be had: now, then */
     }

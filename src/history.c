@@ -584,9 +584,7 @@ history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
      * practices), and hashing them took more time than all else. git checked
      * the objects when they came in (index-pack), the walk reads trees
      * defensively (next_entry), and a damaged tree can only give a wrong
-     * date. The content itself is read by the source stage, with checks
-     * (build.c starts the walk before the source stage only where that
-     * reads no objects: from the working tree). */
+     * date. The source stage checks the contents it reads itself. */
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
     history_reader *h = calloc(1, sizeof *h);
     if (h == NULL)

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <git2.h>
+
 #include "arena.h"
 #include "buf.h"
 #include "diag.h"
@@ -452,6 +454,34 @@ static void test_repository_errors(void)
     arena_free(&a);
 }
 
+/* A blob whose stored contents are another blob's (bit rot, or a hand-made
+ * object store) is refused, even with libgit2's own check of objects off, as
+ * the history walk has it while the source stage runs. */
+static void test_damaged_blob(void)
+{
+    SH("git -c init.defaultBranch=main init -q dmg");
+    write_file("dmg/handbook.yaml", "title: t\n");
+    write_file("dmg/content/a.md", "Echte tekst\n");
+    SH("cd dmg && git add -A && git commit -q -m one");
+    char real[41], fake[41];
+    sh_out(real, sizeof real, "cd dmg && git rev-parse HEAD:content/a.md");
+    make_blob("dmg", "Valse tekst\n", fake);
+    SH("cd dmg/.git/objects && chmod u+w %.2s/%s && cp %.2s/%s %.2s/%s", real, real + 2, fake,
+       fake + 2, real, real + 2);
+    git_libgit2_init();
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+    arena a = ARENA_INIT;
+    diag_list d = DIAG_LIST_INIT;
+    source_tree t;
+    CHECK(read_dir(&a, "dmg", "HEAD", ROOTS, &t, &d) == -1);
+    CHECK(has_diag(&d, DIAG_ERROR, "content/a.md", "do not match its id"));
+    CHECK(source_find(&t, "content/a.md") == NULL);
+    diag_list_free(&d);
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+    git_libgit2_shutdown();
+    arena_free(&a);
+}
+
 /* A content tree full of hostile names and links, committed to branch 'bad'. */
 static void test_hostile_tree(void)
 {
@@ -819,6 +849,7 @@ int main(void)
     RUN(test_roots);
     RUN(test_plain_folder);
     RUN(test_repository_errors);
+    RUN(test_damaged_blob);
     RUN(test_hostile_tree);
     RUN(test_worktree_hostile_names);
     RUN(test_worktree_links);
