@@ -15,10 +15,7 @@
 set -u
 . "$(dirname "$0")/shtest.sh" "$@"
 
-export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp" GIT_AUTHOR_NAME="Redactie" \
-    GIT_AUTHOR_EMAIL=redactie@example.org GIT_COMMITTER_NAME="Redactie" \
-    GIT_COMMITTER_EMAIL=redactie@example.org
-unset GIT_DIR GIT_WORK_TREE
+private_git
 export LC_ALL=C # byte order, as handbook sorts names
 
 if ! ${CC:-cc} -std=c17 -D_GNU_SOURCE -O1 "$top/bench/gen_repo.c" -o "$tmp/gen_repo" \

@@ -20,10 +20,7 @@
 set -u
 . "$(dirname "$0")/shtest.sh" "$@"
 
-export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp" GIT_AUTHOR_NAME="Redactie" \
-    GIT_AUTHOR_EMAIL=redactie@example.org GIT_COMMITTER_NAME="Redactie" \
-    GIT_COMMITTER_EMAIL=redactie@example.org
-unset GIT_DIR GIT_WORK_TREE
+private_git
 
 seed=${SEED:-$(( $(date +%s) % 100000 ))}
 commits=${COMMITS:-25}

@@ -15,8 +15,7 @@
 set -u
 . "$(dirname "$0")/shtest.sh" "$@"
 
-export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp"
-unset GIT_DIR GIT_WORK_TREE
+private_git
 
 if ! command -v taskset > /dev/null 2>&1; then
     not_ok "taskset is there (util-linux)"
