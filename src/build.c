@@ -67,7 +67,7 @@ static void *read_history(void *arg)
     history_job *job = arg;
     double t0 = seconds_now();
     history_reader *h = history_begin(&job->arena, job->repo_dir, job->ref, content_roots,
-                               job->previous, &job->stop, &job->diags);
+                                      job->previous, &job->stop, &job->diags);
     pthread_mutex_lock(&job->lock);
     while (!job->given)
         pthread_cond_wait(&job->files_given, &job->lock);

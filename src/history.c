@@ -568,8 +568,8 @@ static int add_folders(history_walk *w, git_tree *tree, buf *prefix,
 }
 
 history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
-                       const char *const *roots, const record *previous,
-                       const _Atomic bool *stop, diag_list *diags)
+                              const char *const *roots, const record *previous,
+                              const _Atomic bool *stop, diag_list *diags)
 {
     git_libgit2_init();
     /* Trees of up to 1 MiB in libgit2's cache: each version of a large

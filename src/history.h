@@ -53,8 +53,8 @@ typedef struct file_history {
  * folder walked now walked then. */
 typedef struct history_reader history_reader;
 history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
-                       const char *const *roots, const record *previous,
-                       const _Atomic bool *stop, diag_list *diags);
+                              const char *const *roots, const record *previous,
+                              const _Atomic bool *stop, diag_list *diags);
 
 /* Matches the walk to the files of tree: fills out (repository path ->
  * file_history*, arena-owned; free the map with strmap_free) for the files

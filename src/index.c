@@ -58,7 +58,7 @@ typedef struct term {
     uint32_t id; /* its place in terms_by_id */
     posting_block *first, *last;
     size_t count;     /* postings in all blocks */
-    posting *merged;  /* malloc'ed by merge_postings: the one block's items, or NULL */
+    posting_block *merged; /* malloc'ed by merge_postings: its one block, or NULL */
     /* Its entry in the document being added (see doc_term): */
     uint32_t slot;
     uint32_t slot_doc; /* that document + 1 */
@@ -1219,7 +1219,7 @@ static void merge_postings(term *part, const compound_pair *compound)
     }
     free(part->merged);
     *block = (posting_block){.count = (uint32_t)n, .cap = (uint32_t)n};
-    part->merged = (posting *)block; /* freed as a whole: the items follow the header */
+    part->merged = block;
     part->first = part->last = block;
     part->count = n;
 }
@@ -1531,15 +1531,14 @@ int index_append(index_builder *ix, index_builder *part)
             if (ix->docs == NULL)
                 abort();
         }
-        const doc_entry *from = &part->docs[d];
+        /* Its lists stay in the part's arena, which ix takes over, with
+         * ix's ids in them. */
         doc_entry *to = &ix->docs[ix->doc_count++];
-        *to = *from;
-        to->words = from->words;
-        for (uint32_t i = 0; i < from->word_count; i++)
-            to->words[i] = word_ids[from->words[i]];
-        to->uses = from->uses; /* in the part's arena, which ix takes over */
-        for (uint32_t i = 0; i < from->use_count; i++)
-            to->uses[i] = term_ids[from->uses[i]];
+        *to = part->docs[d];
+        for (uint32_t i = 0; i < to->word_count; i++)
+            to->words[i] = word_ids[to->words[i]];
+        for (uint32_t i = 0; i < to->use_count; i++)
+            to->uses[i] = term_ids[to->uses[i]];
     }
     append_facets(ix, part);
     free(term_ids);

@@ -918,14 +918,13 @@ static int work_in_two_threads(renderer *r, void *ctx, second_half *h)
 
 /* Where the second thread starts: the first page after half of the total
  * weight, each page weighing weight(p) + 1. */
-static size_t middle_page(const site *s, size_t (*weight)(const page *, const void *),
-                          const void *ctx)
+static size_t middle_page(const site *s, size_t (*weight)(const page *))
 {
     size_t total = 0, sofar = 0, mid = 0;
     for (size_t i = 0; i < s->page_count; i++)
-        total += weight(s->pages[i], ctx) + 1;
+        total += weight(s->pages[i]) + 1;
     for (; mid < s->page_count && sofar < total / 2; mid++)
-        sofar += weight(s->pages[mid], ctx) + 1;
+        sofar += weight(s->pages[mid]) + 1;
     return mid;
 }
 
@@ -961,9 +960,8 @@ static int markdown_work(renderer *r, size_t from, size_t to, void *ctx)
     return render_markdown_range(r, from, to, half->made, half->arena);
 }
 
-static size_t markdown_weight(const page *p, const void *ctx)
+static size_t markdown_weight(const page *p)
 {
-    (void)ctx;
     return p->body_len;
 }
 
@@ -978,7 +976,7 @@ static int render_all_markdown(renderer *r, page_markdown *made, arena arenas[2]
     if (s->page_count < PARALLEL_MIN_PAGES || !can_run_two_threads())
         return markdown_work(r, 0, s->page_count, &first);
     markdown_half rest = {made, &arenas[1]};
-    second_half h = {.from = middle_page(s, markdown_weight, NULL), .to = s->page_count,
+    second_half h = {.from = middle_page(s, markdown_weight), .to = s->page_count,
                      .work = markdown_work, .ctx = &rest};
     second_renderer(&h, r);
     size_t documents = 0;
@@ -1019,9 +1017,8 @@ static int build_pages(renderer *r, size_t from, size_t to, void *made_pages)
 
 /* A page's share of the work of its layout: its Markdown's HTML, and the
  * pages an overview lists (each a summary in the layout). */
-static size_t layout_weight(const page *p, const void *ctx)
+static size_t layout_weight(const page *p)
 {
-    (void)ctx;
     return p->body_len + LISTED_PAGE_WEIGHT * p->entry_count;
 }
 
@@ -1033,7 +1030,7 @@ static int build_all_pages(renderer *r, page_markdown *made)
     const site *s = r->site;
     if (made == NULL || s->page_count < PARALLEL_MIN_PAGES || !can_run_two_threads())
         return build_pages(r, 0, s->page_count, made);
-    second_half h = {.from = middle_page(s, layout_weight, NULL), .to = s->page_count,
+    second_half h = {.from = middle_page(s, layout_weight), .to = s->page_count,
                      .work = build_pages, .ctx = made};
     second_renderer(&h, r);
     int status = work_in_two_threads(r, made, &h);
