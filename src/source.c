@@ -232,6 +232,10 @@ typedef struct reader {
     /* Working tree (tree_mode false). */
     int root_fd;
     git_index *index; /* for files git ignores but that are tracked anyway */
+    /* Whether the index's blob ids may stand for the files whose stat it
+     * has (index_blob_id); off where a git filter could change bytes. */
+    bool index_ids;
+    struct timespec index_time; /* when the index was written */
 
     /* Commit (tree_mode true). */
     bool tree_mode;
@@ -472,6 +476,71 @@ static bool wt_ignored(reader *r, const char *path, bool dir)
     return ignored != 0;
 }
 
+/* Whether no git filter can apply to any file (end-of-line conversion,
+ * ident, a clean filter): no core.autocrlf or core.eol, and no attributes
+ * file besides those in the working tree, which walk_worktree watches for.
+ * Then the blob id the index has for a file is the hash of its bytes, as
+ * this module computes it. */
+static bool no_filters(reader *r)
+{
+    git_config *config = NULL;
+    if (git_repository_config_snapshot(&config, r->repo) < 0)
+        return false;
+    int autocrlf = 0;
+    int found = git_config_get_bool(&autocrlf, config, "core.autocrlf"); /* "input": an error */
+    const char *value = NULL;
+    bool clear = (found == GIT_ENOTFOUND || (found == 0 && !autocrlf)) &&
+                 git_config_get_string(&value, config, "core.eol") == GIT_ENOTFOUND &&
+                 git_config_get_string(&value, config, "core.attributesfile") == GIT_ENOTFOUND;
+    git_config_free(config);
+    buf path = BUF_INIT;
+    buf_printf(&path, "%sinfo/attributes", git_repository_path(r->repo));
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    struct stat st;
+    clear = clear && stat(path.data, &st) < 0 && stat("/etc/gitattributes", &st) < 0;
+    buf_clear(&path);
+    if (xdg != NULL && xdg[0] != '\0')
+        buf_printf(&path, "%s/git/attributes", xdg);
+    else if (home != NULL)
+        buf_printf(&path, "%s/.config/git/attributes", home);
+    clear = clear && (path.len == 0 || stat(path.data, &st) < 0);
+    buf_free(&path);
+    /* A tracked attributes file anywhere applied when its neighbours were added. */
+    for (size_t i = 0; clear && i < git_index_entrycount(r->index); i++) {
+        const char *name = git_index_get_byindex(r->index, i)->path;
+        const char *slash = strrchr(name, '/');
+        clear = strcmp(slash ? slash + 1 : name, ".gitattributes") != 0;
+    }
+    return clear;
+}
+
+/* The blob id of the working-tree file at path (canonical) with stat st, from
+ * the index, as git status takes it: when the index has the file with the
+ * same size, times, inode and device, and not changed in the same instant as
+ * the index was written (git's "racily clean" files). Returns false when the
+ * file's bytes must be hashed. */
+static bool index_blob_id(const reader *r, const char *path, const struct stat *st, git_oid *id)
+{
+    if (!r->index_ids)
+        return false;
+    const git_index_entry *e = git_index_get_bypath(r->index, path, 0);
+    if (e == NULL || (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
+        return false;
+    bool same = e->file_size == (uint32_t)st->st_size &&
+                e->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
+                e->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
+                e->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
+                e->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec &&
+                e->ino == (uint32_t)st->st_ino && e->dev == (uint32_t)st->st_dev;
+    bool racy = st->st_mtim.tv_sec > r->index_time.tv_sec ||
+                (st->st_mtim.tv_sec == r->index_time.tv_sec &&
+                 st->st_mtim.tv_nsec >= r->index_time.tv_nsec);
+    if (!same || racy)
+        return false;
+    git_oid_cpy(id, &e->id);
+    return true;
+}
+
 static node_kind kind_of_mode(mode_t mode)
 {
     if (S_ISREG(mode))
@@ -484,10 +553,12 @@ static node_kind kind_of_mode(mode_t mode)
 }
 
 /* Reads the regular file name in the folder dfd (path: its repository path for
- * messages) into the arena. Returns 0, 1 when it turned out not to be a regular
- * file (skipped with a warning), or -1 after an error. */
+ * messages, canon: the path of the file itself, past links) into the arena,
+ * with its blob id: from the index when it may stand (index_blob_id), else
+ * hashed. Returns 0, 1 when it turned out not to be a regular file (skipped
+ * with a warning), or -1 after an error. */
 static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
-                        const char **data_out, size_t *len_out, git_oid *id)
+                        const char *canon, const char **data_out, size_t *len_out, git_oid *id)
 {
     int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
@@ -528,6 +599,11 @@ static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
     }
     close(fd);
     data[got] = '\0';
+    if (got == size && index_blob_id(r, canon, &st, id)) {
+        *data_out = data;
+        *len_out = got;
+        return 0;
+    }
     if (git_odb_hash(id, data, got, GIT_OBJECT_BLOB) < 0) {
         path_error(r, path, "cannot hash the file: %s", git_message());
         return -1;
@@ -821,7 +897,8 @@ static void visit(reader *r, buf *display, buf *canon, node n, int dfd, const ch
         const char *data;
         size_t len;
         int rc = r->tree_mode ? read_blob(r, display->data, &n.id, 0, false, &data, &len)
-                              : wt_read_file(r, dfd, name, display->data, &data, &len, &n.id);
+                              : wt_read_file(r, dfd, name, display->data, canon->data, &data,
+                                             &len, &n.id);
         if (rc == 0)
             add_file(r, display->data, display->len, data, len, &n.id);
         return;
@@ -955,6 +1032,8 @@ static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
                 nested_repo = true;
             continue;
         }
+        if (strcmp(name, ".gitattributes") == 0)
+            r->index_ids = false; /* for this folder and all after: hash the files */
         if (top && !is_root(r, name))
             continue;
         if (count == cap) {
@@ -1195,6 +1274,11 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
         }
         if (r.repo != NULL && git_repository_index(&r.index, r.repo) < 0)
             r.index = NULL; /* no index: nothing is tracked, ignores still apply */
+        struct stat index_stat;
+        if (r.index != NULL && stat(git_index_path(r.index), &index_stat) == 0 && no_filters(&r)) {
+            r.index_ids = true;
+            r.index_time = index_stat.st_mtim;
+        }
         r.root_fd = open(r.repo_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int top_fd = r.root_fd >= 0 ? dup(r.root_fd) : -1;
         if (top_fd < 0) {

@@ -454,6 +454,61 @@ static void test_repository_errors(void)
     arena_free(&a);
 }
 
+/* The id of the file at path in tree, or "". */
+static const char *id_of(const source_tree *t, const char *path)
+{
+    const source_file *f = source_find(t, path);
+    return f ? f->blob_id : "";
+}
+
+/* Working-tree blob ids come from the index for files it has unchanged, and
+ * are hashed from the bytes otherwise: always the id of the bytes on disk
+ * (git hash-object --no-filters), also where git converts line ends. */
+static void test_index_ids(void)
+{
+    SH("git -c init.defaultBranch=main init -q ids");
+    write_file("ids/handbook.yaml", "title: t\n");
+    write_file("ids/content/same.md", "Blijft zo.\n");
+    write_file("ids/content/edited.md", "Eerste versie.\n");
+    SH("cd ids && git add -A && git commit -q -m one");
+    /* Same size, other bytes, right after the commit. */
+    write_file("ids/content/edited.md", "Tweede versie.\n");
+    arena a = ARENA_INIT;
+    diag_list d = DIAG_LIST_INIT;
+    source_tree t;
+    char want[64];
+    CHECK(read_dir(&a, "ids", NULL, ROOTS, &t, &d) == 0);
+    sh_out(want, sizeof want, "cd ids && git rev-parse HEAD:content/same.md");
+    CHECK_STR(id_of(&t, "content/same.md"), want);
+    sh_out(want, sizeof want, "cd ids && git hash-object --no-filters content/edited.md");
+    CHECK_STR(id_of(&t, "content/edited.md"), want);
+    diag_list_free(&d);
+
+    /* core.autocrlf: the working tree has CRLF, the index LF blobs. */
+    /* The index written a moment after the files: not "racily clean",
+     * so that its ids would be taken if nothing stopped them. */
+    SH("cd ids && git checkout -q -- . && git config core.autocrlf true && "
+       "rm content/same.md && git checkout -q -- content/same.md && sleep 0.05 && "
+       "git update-index -q --really-refresh --force-write-index");
+    CHECK(read_dir(&a, "ids", NULL, ROOTS, &t, &d) == 0);
+    sh_out(want, sizeof want, "cd ids && git hash-object --no-filters content/same.md");
+    CHECK_STR(id_of(&t, "content/same.md"), want);
+    CHECK(source_find(&t, "content/same.md") != NULL &&
+          strcmp(source_find(&t, "content/same.md")->data, "Blijft zo.\r\n") == 0);
+    diag_list_free(&d);
+
+    /* A .gitattributes that asks for CRLF, and no core.autocrlf. */
+    SH("cd ids && git config --unset core.autocrlf && printf '*.md text eol=crlf\\n' > "
+       ".gitattributes && git add .gitattributes && git commit -q -m attrs && "
+       "rm content/edited.md && git checkout -q -- content/edited.md && sleep 0.05 && "
+       "git update-index -q --really-refresh --force-write-index");
+    CHECK(read_dir(&a, "ids", NULL, ROOTS, &t, &d) == 0);
+    sh_out(want, sizeof want, "cd ids && git hash-object --no-filters content/edited.md");
+    CHECK_STR(id_of(&t, "content/edited.md"), want);
+    diag_list_free(&d);
+    arena_free(&a);
+}
+
 /* A blob whose stored contents are another blob's (bit rot, or a hand-made
  * object store) is refused, even with libgit2's own check of objects off, as
  * the history walk has it while the source stage runs. */
@@ -850,6 +905,7 @@ int main(void)
     RUN(test_plain_folder);
     RUN(test_repository_errors);
     RUN(test_damaged_blob);
+    RUN(test_index_ids);
     RUN(test_hostile_tree);
     RUN(test_worktree_hostile_names);
     RUN(test_worktree_links);
