@@ -1,6 +1,7 @@
 #include "index.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1299,27 +1300,52 @@ static void split_compounds(index_builder *ix)
 /* The record section: every word (folded, term id) and term (stem), then
  * per document its file's hash, field lengths, word ids and uses (term id
  * and the posting's counts). Written before compounds are merged, so that
- * it holds what each page itself says. */
-static void write_record(index_builder *ix, buf *out)
+ * it holds what each page itself says: write_record_start writes the words
+ * and terms, and notes where each term's postings start; then
+ * write_record_documents writes the documents, in a thread of its own
+ * while index_finish merges the compounds (which replaces merged terms'
+ * chains, never changing the blocks the cursors walk) and writes the
+ * files. */
+typedef struct record_job {
+    const index_builder *ix;
+    posting_cursor *cursors; /* each term's first posting, before compounds */
+    buf out;
+} record_job;
+
+static void write_record_start(const index_builder *ix, record_job *job)
 {
+    buf *out = &job->out;
+    /* Room for it all at once, in this (the main) thread's memory: LEB128
+     * numbers below 2^21 take at most 3 bytes; a document's own numbers fit
+     * in 64. */
+    size_t room = 64;
+    for (size_t d = 0; d < ix->doc_count; d++)
+        room += 64 + 3 * (size_t)ix->docs[d].word_count + 15 * (size_t)ix->docs[d].use_count;
+    buf_reserve(out, room);
     record_write_number(out, ix->words_by_id.count);
     for (size_t i = 0; i < ix->words_by_id.count; i++) {
         const vocabulary_word *w = ix->words_by_id.items[i];
-        record_write_string(out, w->folded, strlen(w->folded));
+        record_write_string(out, w->folded, w->len);
         record_write_number(out, w->term->id);
     }
     record_write_number(out, ix->terms_by_id.count);
+    job->cursors = zeroed(ix->terms_by_id.count + 1, sizeof *job->cursors);
     for (size_t i = 0; i < ix->terms_by_id.count; i++) {
         const term *t = ix->terms_by_id.items[i];
         record_write_string(out, t->stem, strlen(t->stem));
         record_write_number(out, t->count);
+        job->cursors[i] = postings_of(t);
     }
     record_write_number(out, ix->doc_count);
+}
+
+static void *write_record_documents(void *arg)
+{
+    record_job *job = arg;
+    const index_builder *ix = job->ix;
+    buf *out = &job->out;
     /* Each term's postings are in document order: a cursor per term meets
      * them as the documents come. */
-    posting_cursor *cursors = zeroed(ix->terms_by_id.count + 1, sizeof *cursors);
-    for (size_t i = 0; i < ix->terms_by_id.count; i++)
-        cursors[i] = postings_of(ix->terms_by_id.items[i]);
     for (size_t d = 0; d < ix->doc_count; d++) {
         const doc_entry *doc = &ix->docs[d];
         record_write_hash(out, doc->file);
@@ -1330,14 +1356,16 @@ static void write_record(index_builder *ix, buf *out)
             record_write_number(out, doc->words[i]);
         record_write_number(out, doc->use_count);
         for (uint32_t i = 0; i < doc->use_count; i++) {
-            const posting *p = next_posting(&cursors[doc->uses[i]]);
+            const posting *p = next_posting(&job->cursors[doc->uses[i]]);
             record_write_number(out, doc->uses[i]);
             for (int f = 0; f < FIELD_KINDS; f++)
                 record_write_number(out, (uint64_t)p->tf[f]);
             record_write_number(out, p->best_section);
         }
     }
-    free(cursors);
+    free(job->cursors);
+    job->cursors = NULL;
+    return NULL;
 }
 
 /* Reads past a document's entry, after its hash, failing rr when it names
@@ -1556,11 +1584,14 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
     ix->pub = pub;
     ix->diags = diags;
     ix->status = 0;
+    record_job job = {.ix = ix, .out = BUF_INIT};
+    pthread_t recorder;
+    bool recording = false;
     if (pub != NULL) {
-        buf entries = BUF_INIT;
-        write_record(ix, &entries);
-        publish_record(pub, "index", &entries);
-        buf_free(&entries);
+        write_record_start(ix, &job);
+        recording = pthread_create(&recorder, NULL, write_record_documents, &job) == 0;
+        if (!recording)
+            write_record_documents(&job);
     }
     split_compounds(ix);
     /* Averages over the documents that have the field: where few pages have
@@ -1619,5 +1650,10 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
     buf_append_str(&json, "}\n");
     write_file(ix, INDEX_FOLDER "/meta.json", &json);
     buf_free(&json);
+    if (recording)
+        pthread_join(recorder, NULL);
+    if (pub != NULL)
+        publish_record(pub, "index", &job.out);
+    buf_free(&job.out);
     return ix->status;
 }
