@@ -526,6 +526,10 @@ static bool index_blob_id(const reader *r, const char *path, const struct stat *
     const git_index_entry *e = git_index_get_bypath(r->index, path, 0);
     if (e == NULL || (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
         return false;
+    /* Entries whose stat git does not keep up to date: assumed unchanged,
+     * skipped in the working tree, or only announced (git add -N). */
+    if ((e->flags & GIT_INDEX_ENTRY_VALID) || (e->flags_extended & GIT_INDEX_ENTRY_EXTENDED_FLAGS))
+        return false;
     bool same = e->file_size == (uint32_t)st->st_size &&
                 e->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
                 e->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
