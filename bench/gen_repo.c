@@ -1593,6 +1593,12 @@ static void add_to(FILE *out, const char *path, const char *data, size_t len)
     fputc('\n', out);
 }
 
+/* A file whose contents are fixed (settings, layouts). */
+typedef struct fixed_file {
+    const char *path, *data;
+    size_t len;
+} fixed_file;
+
 static void add_file(history *h, const char *path, const char *data, size_t len)
 {
     add_to(h->out, path, data, len);
@@ -1695,21 +1701,22 @@ int main(int argc, char **argv)
 
     /* 1: settings, layouts, the handbook's own pages. */
     begin_commit(&h, &hr, "Begin het handboek: instellingen, layouts en eerste pagina's\n");
-    add_file(&h, "handbook.yaml", handbook_yaml, sizeof handbook_yaml - 1);
-    add_file(&h, "layouts/base.mustache", mu_base, sizeof mu_base - 1);
-    add_file(&h, "layouts/partials/header.mustache", mu_header, sizeof mu_header - 1);
-    add_file(&h, "layouts/partials/nav.mustache", mu_nav, sizeof mu_nav - 1);
-    add_file(&h, "layouts/partials/footer.mustache", mu_footer, sizeof mu_footer - 1);
-    add_file(&h, "layouts/page.mustache", mu_page, sizeof mu_page - 1);
-    add_file(&h, "layouts/practice.mustache", mu_practice, sizeof mu_practice - 1);
-    add_file(&h, "layouts/list.mustache", mu_list, sizeof mu_list - 1);
-    add_file(&h, "layouts/404.mustache", mu_notfound, sizeof mu_notfound - 1);
-    add_file(&h, "layouts/assets/style.css", style_css, sizeof style_css - 1);
+    static const fixed_file files[] = {
+        {"handbook.yaml", handbook_yaml, sizeof handbook_yaml - 1},
+        {"layouts/base.mustache", mu_base, sizeof mu_base - 1},
+        {"layouts/partials/header.mustache", mu_header, sizeof mu_header - 1},
+        {"layouts/partials/nav.mustache", mu_nav, sizeof mu_nav - 1},
+        {"layouts/partials/footer.mustache", mu_footer, sizeof mu_footer - 1},
+        {"layouts/page.mustache", mu_page, sizeof mu_page - 1},
+        {"layouts/practice.mustache", mu_practice, sizeof mu_practice - 1},
+        {"layouts/list.mustache", mu_list, sizeof mu_list - 1},
+        {"layouts/404.mustache", mu_notfound, sizeof mu_notfound - 1},
+        {"layouts/assets/style.css", style_css, sizeof style_css - 1},
+    };
+    for (size_t i = 0; i < COUNT(files); i++)
+        add_file(&h, files[i].path, files[i].data, files[i].len);
     /* The Hugo twin's settings and layouts: the same work (see hu_*). */
-    static const struct {
-        const char *path, *data;
-        size_t len;
-    } twin_files[] = {
+    static const fixed_file twin_files[] = {
         {"hugo.toml", hugo_toml, sizeof hugo_toml - 1},
         {"layouts/_default/baseof.html", hu_baseof, sizeof hu_baseof - 1},
         {"layouts/partials/header.html", hu_header, sizeof hu_header - 1},
