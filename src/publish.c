@@ -313,17 +313,10 @@ static int make_parents(publisher *pub, buf *full)
 static int write_new_file(const char *path, const char *bytes, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    int status = fd < 0 ? -1 : 0;
-    while (status == 0 && len > 0) {
-        ssize_t n = write(fd, bytes, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            status = -1;
-        else
-            bytes += n, len -= (size_t)n;
-    }
-    if (fd >= 0 && close(fd) < 0)
+    if (fd < 0)
+        return -1;
+    int status = record_write_all(fd, bytes, len) ? 0 : -1;
+    if (close(fd) < 0)
         status = -1;
     return status;
 }
