@@ -225,8 +225,7 @@ static int compare_trees(history_walk *w, git_odb_object *old, git_odb_object *n
         for (size_t next = 0; next_entry(data, size, &next, &skipped) && next <= differ;)
             pos = next;
         old_pos = pos;
-        size_t room = (size < old_size ? size : old_size) - pos;
-        same_end = size - common_suffix(data + size, old_data + old_size, room);
+        same_end = size - common_suffix(data + size, old_data + old_size, shorter - pos);
     }
     tree_entry entry, candidate;
     size_t candidate_at = old_pos;
