@@ -989,6 +989,16 @@ static void write_stem(index_builder *ix, buf *out, const char *word)
     json_cstring(out, w->term->stem);
 }
 
+/* An average length to two significant digits: BM25 needs no more, and
+ * then editing one page of many leaves the average, and so every other
+ * page's scores, as they were (the incremental build patches the index). */
+static double rounded_average(double average)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.2g", average);
+    return strtod(text, NULL);
+}
+
 /* BM25F: the fields' length-normalized, weighted counts, saturated once. */
 static double posting_score(const index_builder *ix, const posting *p, double idf)
 {
@@ -1602,7 +1612,7 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
             total += ix->docs[i].length[f];
             having += ix->docs[i].length[f] > 0;
         }
-        ix->average_length[f] = having > 0 ? total / having : 1;
+        ix->average_length[f] = rounded_average(having > 0 ? total / having : 1);
     }
 
     size_t count;
