@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "arena.h"
@@ -60,6 +61,7 @@ typedef struct history_job {
     int status;
     pthread_t thread;
     bool running;
+    bool finished; /* finish_history was called */
 } history_job;
 
 static void *read_history(void *arg)
@@ -120,9 +122,81 @@ static void stop_history(history_job *job)
 static int finish_history(history_job *job, publisher *pub, diag_list *diags)
 {
     wait_for_history(job);
-    diag_list_append(diags, &job->diags);
-    publish_record(pub, "history", &job->record);
+    if (!job->finished) {
+        job->finished = true;
+        diag_list_append(diags, &job->diags);
+        publish_record(pub, "history", &job->record);
+    }
     return job->status;
+}
+
+/* The "sources" section: the base URL asked for, then every file read (path
+ * and blob id). Written only by a build without any message, so that a
+ * patch build, which reads only what changed, gives no fewer messages than
+ * a whole build would. */
+static void record_sources(publisher *pub, const build_options *opts, const source_tree *tree)
+{
+    buf out = BUF_INIT;
+    const char *base_url = opts->base_url ? opts->base_url : "";
+    record_write_string(&out, base_url, strlen(base_url));
+    record_write_number(&out, tree->count);
+    for (size_t i = 0; i < tree->count; i++) {
+        record_write_string(&out, tree->files[i].path, strlen(tree->files[i].path));
+        record_write_string(&out, tree->files[i].blob_id, strlen(tree->files[i].blob_id));
+    }
+    publish_record(pub, "sources", &out);
+}
+
+/* The files whose contents differ from the previous build's, into changed
+ * (paths, sorted; the caller frees the array). False when the previous build
+ * read other files or another base URL, or has no "sources". */
+static bool changed_sources(const record *previous, const build_options *opts,
+                            const source_tree *tree, const char ***changed, size_t *count)
+{
+    record_reader rr = record_reader_of(previous, "sources");
+    const char *base_url = record_read_string(&rr, NULL);
+    *changed = calloc(tree->count + 1, sizeof **changed);
+    *count = 0;
+    if (*changed == NULL)
+        abort();
+    if (rr.failed || strcmp(base_url, opts->base_url ? opts->base_url : "") != 0 ||
+        record_read_number(&rr) != tree->count)
+        return false;
+    for (size_t i = 0; i < tree->count && !rr.failed; i++) {
+        const char *path = record_read_string(&rr, NULL);
+        const char *blob = record_read_string(&rr, NULL);
+        if (strcmp(path, tree->files[i].path) != 0)
+            return false;
+        if (strcmp(blob, tree->files[i].blob_id) != 0)
+            (*changed)[(*count)++] = tree->files[i].path;
+    }
+    return !rr.failed && record_reader_done(&rr);
+}
+
+/* Makes the site by patching the previous one (render_patch) when only
+ * Markdown bodies, or histories, changed. Returns 1 when done, 0 when the
+ * whole build must run (nothing published but the history's section), -1
+ * on error. */
+static int patch_site(const build_options *opts, const source_tree *tree, site *s,
+                      publisher *pub, history_job *history, render_stats *stats,
+                      diag_list *diags)
+{
+    const record *previous = publish_previous(pub);
+    const char **changed = NULL;
+    size_t count = 0;
+    int result = 0;
+    template_set *layouts = template_set_new();
+    diag_list quiet = DIAG_LIST_INIT;
+    if (previous != NULL && changed_sources(previous, opts, tree, &changed, &count) &&
+        render_load_layouts(tree, s, layouts, &quiet) == 0 && quiet.count == 0) {
+        result = finish_history(history, pub, diags) < 0
+                     ? -1
+                     : render_patch(s, tree, layouts, pub, changed, count, stats, diags);
+    }
+    diag_list_free(&quiet);
+    template_set_free(layouts);
+    free(changed);
+    return result;
 }
 
 int build_run(const build_options *opts, build_result *result, diag_list *diags)
@@ -170,6 +244,16 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     }
     if (config_load(&a, config_file->data, config_file->len, opts->base_url, &s.config, diags) < 0)
         goto done;
+    render_stats stats = {0};
+    if (pub != NULL) {
+        int patched = patch_site(opts, &tree, &s, pub, &history, &stats, diags);
+        stage("patch");
+        if (patched < 0)
+            goto done;
+        result->patched = patched == 1;
+        if (patched == 1)
+            goto rendered;
+    }
     /* Parse every page and load every layout before rendering, so that one
      * run reports all mistakes. */
     int parsed = pages_collect(&a, &tree, &s, diags);
@@ -186,7 +270,6 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         goto done;
     }
     render_wait wait = {wait_for_history, &history};
-    render_stats stats = {0};
     int rendered = render_site(&s, &tree, layouts, pub, opts->output_dir ? &wait : NULL, &stats,
                                diags);
     if (opts->output_dir != NULL && finish_history(&history, pub, diags) < 0)
@@ -194,6 +277,9 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     if (rendered < 0)
         goto done;
     stage("render");
+rendered:
+    if (pub != NULL && diags->count == 0)
+        record_sources(pub, opts, &tree);
     result->pages = stats.pages;
     result->rendered = stats.rendered;
     result->changed = publish_changed_count(pub);

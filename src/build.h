@@ -18,6 +18,7 @@ typedef struct build_result {
     size_t pages, assets, files;
     size_t rendered; /* pages made anew; the others were unchanged since the last build */
     size_t changed;  /* files written; the others were kept from the last build */
+    bool patched;    /* only the changed pages were read (render_patch) */
     double seconds;
 } build_result;
 

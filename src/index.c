@@ -218,6 +218,13 @@ struct index_builder {
     buf fold;              /* scratch */
     double average_length[FIELD_KINDS]; /* of the documents, for BM25F */
     size_t first_document; /* a part's first (index_new_part); 0 otherwise */
+    /* What index_finish keeps for the record's "search patch" section: */
+    buf patch_entries;     /* each term's entry (see write_patch_section), in shard order */
+    uint32_t *term_entry;  /* term id -> offset of its entry in patch_entries */
+    uint32_t *pairs;       /* compounds: whole and part term ids, in merge order */
+    size_t pair_count;
+    uint64_t total_length[FIELD_KINDS]; /* of the documents that have the field */
+    uint32_t having_field[FIELD_KINDS]; /* documents that have it */
 };
 
 /* ---------- JSON ---------- */
@@ -407,6 +414,9 @@ void index_free(index_builder *ix)
     free(ix->doc_uses.items);
     free(ix->slots);
     free(ix->doc_terms);
+    free(ix->term_entry);
+    free(ix->pairs);
+    buf_free(&ix->patch_entries);
     free(ix->previous.words);
     free(ix->previous.word_terms);
     free(ix->previous.stems);
@@ -989,52 +999,54 @@ static void write_stem(index_builder *ix, buf *out, const char *word)
     json_cstring(out, w->term->stem);
 }
 
-/* An average length to two significant digits: BM25 needs no more, and
- * then editing one page of many leaves the average, and so every other
- * page's scores, as they were (the incremental build patches the index). */
-static double rounded_average(double average)
+/* The average length of a field over the documents that have it (where few
+ * pages have headings, a page's one heading is not "many times the
+ * average"), to two significant digits: BM25 needs no more, and then editing
+ * one page of many leaves the average, and so every other page's scores, as
+ * they were (an incremental build patches the index). */
+static double average_length(uint64_t total, uint32_t having)
 {
     char text[32];
-    snprintf(text, sizeof text, "%.2g", average);
+    snprintf(text, sizeof text, "%.2g", having > 0 ? (double)total / having : 1.0);
     return strtod(text, NULL);
 }
 
 /* BM25F: the fields' length-normalized, weighted counts, saturated once. */
-static double posting_score(const index_builder *ix, const posting *p, double idf)
+static double posting_score(const doc_entry *docs, const double average[FIELD_KINDS],
+                            const posting *p, double idf)
 {
     double tf = 0;
     for (int f = 0; f < FIELD_KINDS; f++) {
-        double relative = ix->docs[p->doc].length[f] / ix->average_length[f];
+        double relative = docs[p->doc].length[f] / average[f];
         tf += FIELD_WEIGHT[f] * p->tf[f] / (1 - FIELD_B[f] + FIELD_B[f] * relative);
     }
     return idf * tf * (BM25_K1 + 1) / (tf + BM25_K1);
 }
 
-/* [scale, postings]: the postings packed (gap, score steps, section * 2 +
- * title bit), in
- * line or, when long, as the number of their own file. */
-static void write_postings(index_builder *ix, buf *out, const char *stem)
+/* A term's count postings from c, scored among doc_count documents (docs:
+ * their lengths): its scale into scale, the postings packed (gap, score
+ * steps, section * 2 + title bit) into packed. */
+static void pack_postings(const doc_entry *docs, const double average[FIELD_KINDS],
+                          size_t doc_count, posting_cursor c, size_t count, char scale[32],
+                          buf *packed)
 {
-    const term *t = strmap_get(&ix->terms, stem);
-    double n = (double)ix->doc_count, df = (double)t->count;
+    double n = (double)doc_count, df = (double)count;
     double idf = log(1.0 + (n - df + 0.5) / (df + 0.5));
     double best = 0;
-    posting_cursor c = postings_of(t);
-    for (const posting *p; (p = next_posting(&c)) != NULL;) {
-        double score = posting_score(ix, p, idf);
+    posting_cursor first = c;
+    for (size_t i = 0; i < count; i++) {
+        double score = posting_score(docs, average, next_posting(&c), idf);
         if (score > best)
             best = score;
     }
-    char scale[32];
-    snprintf(scale, sizeof scale, "%.6g", best / SCORE_STEPS);
+    snprintf(scale, 32, "%.6g", best / SCORE_STEPS);
     double step = strtod(scale, NULL); /* the scale as the page reads it */
-    buf *packed = &ix->packed;
     buf_clear(packed);
     uint32_t previous = 0;
-    c = postings_of(t);
-    for (size_t i = 0; i < t->count; i++) {
+    c = first;
+    for (size_t i = 0; i < count; i++) {
         const posting *p = next_posting(&c);
-        long steps = step > 0 ? lround(posting_score(ix, p, idf) / step) : 1;
+        long steps = step > 0 ? lround(posting_score(docs, average, p, idf) / step) : 1;
         pack_number(packed, i ? p->doc - previous : p->doc + 1);
         pack_number(packed, (uint32_t)(steps < 1 ? 1 : steps > SCORE_STEPS ? SCORE_STEPS : steps));
         /* The title bit lets the page favour documents with every query word
@@ -1042,18 +1054,49 @@ static void write_postings(index_builder *ix, buf *out, const char *stem)
         pack_number(packed, p->best_section * 2 + (p->tf[FIELD_TITLE] > 0));
         previous = p->doc;
     }
+}
+
+/* A term's value in its shard: [scale, postings], the postings in line or,
+ * when long, as the number of their own file (file). */
+static void append_term_value(buf *out, const char *scale, const buf *packed, unsigned file)
+{
     buf_printf(out, "[%s,", scale);
     if (packed->len > OWN_FILE_BYTES) {
-        unsigned file = ix->own_files++;
-        char path[64];
-        snprintf(path, sizeof path, INDEX_FOLDER "/postings/%u.txt", file);
-        write_file(ix, path, packed);
         buf_printf(out, "%u]", file);
     } else {
         buf_append_char(out, '"');
         buf_append(out, packed->data, packed->len); /* the digits need no escaping */
         buf_append_str(out, "\"]");
     }
+}
+
+static void own_file_path(unsigned file, char path[64])
+{
+    snprintf(path, 64, INDEX_FOLDER "/postings/%u.txt", file);
+}
+
+static void write_patch_entry(index_builder *ix, const term *t, unsigned file, const char *text,
+                              size_t text_len);
+
+static void write_postings(index_builder *ix, buf *out, const char *stem)
+{
+    const term *t = strmap_get(&ix->terms, stem);
+    char scale[32];
+    buf *packed = &ix->packed;
+    pack_postings(ix->docs, ix->average_length, ix->doc_count, postings_of(t), t->count, scale,
+                  packed);
+    unsigned file = 0;
+    if (packed->len > OWN_FILE_BYTES) {
+        file = ix->own_files++;
+        char path[64];
+        own_file_path(file, path);
+        write_file(ix, path, packed);
+    }
+    size_t start = out->len;
+    append_term_value(out, scale, packed, file);
+    if (ix->term_entry != NULL)
+        write_patch_entry(ix, t, packed->len > OWN_FILE_BYTES ? file + 1 : 0, out->data + start,
+                          out->len - start);
 }
 
 static const char **sorted_keys(const strmap *map, size_t *count)
@@ -1194,6 +1237,7 @@ enum { COMPOUND_MIN_HEAD = 4, COMPOUND_MIN_TAIL = 5 };
  * that is itself a compound passes on only its own uses. */
 typedef struct compound_pair {
     term *part;
+    const term *whole;
     const posting *postings;
     size_t count;
 } compound_pair;
@@ -1292,12 +1336,19 @@ static void split_compounds(index_builder *ix)
                     if (pairs == NULL)
                         abort();
                 }
-                pairs[pair_count++] = (compound_pair){parts[k], copy, whole->count};
+                pairs[pair_count++] = (compound_pair){parts[k], whole, copy, whole->count};
             }
         }
     }
     for (size_t i = 0; i < pair_count; i++)
         merge_postings(pairs[i].part, &pairs[i]);
+    /* For the record: a patch merges one document's postings the same way. */
+    ix->pairs = zeroed(2 * pair_count + 1, sizeof *ix->pairs);
+    for (size_t i = 0; i < pair_count; i++) {
+        ix->pairs[2 * i] = pairs[i].whole->id;
+        ix->pairs[2 * i + 1] = pairs[i].part->id;
+    }
+    ix->pair_count = pair_count;
     free(pairs);
     free(words_list);
     buf_free(&pair);
@@ -1320,7 +1371,32 @@ typedef struct record_job {
     const index_builder *ix;
     posting_cursor *cursors; /* each term's first posting, before compounds */
     buf out;
+    /* Where things are in out, and how many documents use each word, for
+     * the "search patch" section: */
+    uint32_t *word_offset, *stem_offset, *doc_offset, *word_df;
 } record_job;
+
+/* A document's entry in the "index" section up to its uses: its file's hash,
+ * field lengths and word ids. */
+static void write_document_head(buf *out, record_hash file, const double length[FIELD_KINDS],
+                                const uint32_t *word_ids, size_t word_count)
+{
+    record_write_hash(out, file);
+    for (int f = 0; f < FIELD_KINDS; f++)
+        record_write_number(out, (uint64_t)length[f]);
+    record_write_number(out, word_count);
+    for (size_t i = 0; i < word_count; i++)
+        record_write_number(out, word_ids[i]);
+}
+
+/* One use: a term id and the counts of its posting in the document. */
+static void write_use(buf *out, uint32_t term_id, const posting *p)
+{
+    record_write_number(out, term_id);
+    for (int f = 0; f < FIELD_KINDS; f++)
+        record_write_number(out, (uint64_t)p->tf[f]);
+    record_write_number(out, p->best_section);
+}
 
 static void write_record_start(const index_builder *ix, record_job *job)
 {
@@ -1332,9 +1408,14 @@ static void write_record_start(const index_builder *ix, record_job *job)
     for (size_t d = 0; d < ix->doc_count; d++)
         room += 64 + 3 * (size_t)ix->docs[d].word_count + 15 * (size_t)ix->docs[d].use_count;
     buf_reserve(out, room);
+    job->word_offset = zeroed(ix->words_by_id.count + 1, sizeof *job->word_offset);
+    job->word_df = zeroed(ix->words_by_id.count + 1, sizeof *job->word_df);
+    job->stem_offset = zeroed(ix->terms_by_id.count + 1, sizeof *job->stem_offset);
+    job->doc_offset = zeroed(ix->doc_count + 1, sizeof *job->doc_offset);
     record_write_number(out, ix->words_by_id.count);
     for (size_t i = 0; i < ix->words_by_id.count; i++) {
         const vocabulary_word *w = ix->words_by_id.items[i];
+        job->word_offset[i] = (uint32_t)out->len;
         record_write_string(out, w->folded, w->len);
         record_write_number(out, w->term->id);
     }
@@ -1342,6 +1423,7 @@ static void write_record_start(const index_builder *ix, record_job *job)
     job->cursors = zeroed(ix->terms_by_id.count + 1, sizeof *job->cursors);
     for (size_t i = 0; i < ix->terms_by_id.count; i++) {
         const term *t = ix->terms_by_id.items[i];
+        job->stem_offset[i] = (uint32_t)out->len;
         record_write_string(out, t->stem, strlen(t->stem));
         record_write_number(out, t->count);
         job->cursors[i] = postings_of(t);
@@ -1358,20 +1440,13 @@ static void *write_record_documents(void *arg)
      * them as the documents come. */
     for (size_t d = 0; d < ix->doc_count; d++) {
         const doc_entry *doc = &ix->docs[d];
-        record_write_hash(out, doc->file);
-        for (int f = 0; f < FIELD_KINDS; f++)
-            record_write_number(out, (uint64_t)doc->length[f]);
-        record_write_number(out, doc->word_count);
+        job->doc_offset[d] = (uint32_t)out->len;
+        write_document_head(out, doc->file, doc->length, doc->words, doc->word_count);
         for (uint32_t i = 0; i < doc->word_count; i++)
-            record_write_number(out, doc->words[i]);
+            job->word_df[doc->words[i]]++;
         record_write_number(out, doc->use_count);
-        for (uint32_t i = 0; i < doc->use_count; i++) {
-            const posting *p = next_posting(&job->cursors[doc->uses[i]]);
-            record_write_number(out, doc->uses[i]);
-            for (int f = 0; f < FIELD_KINDS; f++)
-                record_write_number(out, (uint64_t)p->tf[f]);
-            record_write_number(out, p->best_section);
-        }
+        for (uint32_t i = 0; i < doc->use_count; i++)
+            write_use(out, doc->uses[i], next_posting(&job->cursors[doc->uses[i]]));
     }
     free(job->cursors);
     job->cursors = NULL;
@@ -1589,6 +1664,102 @@ int index_append(index_builder *ix, index_builder *part)
 
 /* ---------- the files ---------- */
 
+/* ---------- the "search patch" section ----------
+ *
+ * What an incremental build needs to patch the index for a changed page
+ * without the other pages (index_patch_*): numbers as 4-byte little-endian
+ * words, so that any entry can be found at once:
+ *
+ *   version, documents, words, terms, compound pairs, postings files;
+ *   per field: the total length (two words, low first) and the number of
+ *   documents that have it;
+ *   per document: where its entry starts in the "index" section;
+ *   per document: its length in each field;
+ *   per word: where its folded form is in "index", how many documents use it;
+ *   the word ids in the order of the vocabulary shards;
+ *   per term: where its stem is in "index";
+ *   the term ids in the order of the term shards; per term its place there;
+ *   per term: where its entry starts in the entries below;
+ *   the compound pairs (whole and part term ids) in merge order;
+ *   the length of the entries, and the entries: per term, in shard order,
+ *   its postings file + 1 (0: in line), its value in the shard (a record
+ *   string) and its postings after compounds (record numbers: the count,
+ *   then per posting the gap to the previous document, twice each field's
+ *   count, and the best section).
+ *
+ * A patch build leaves this section and "index" as they are (in the
+ * record's base) and writes what it changed into "search delta" (see
+ * write_delta). */
+enum { PATCH_VERSION = 1 };
+
+static void put_u32(buf *out, uint32_t n)
+{
+    char bytes[4] = {(char)n, (char)(n >> 8), (char)(n >> 16), (char)(n >> 24)};
+    buf_append(out, bytes, 4);
+}
+
+static void put_u32s(buf *out, const uint32_t *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        put_u32(out, items[i]);
+}
+
+static void write_patch_entry(index_builder *ix, const term *t, unsigned file, const char *text,
+                              size_t text_len)
+{
+    buf *out = &ix->patch_entries;
+    ix->term_entry[t->id] = (uint32_t)out->len;
+    record_write_number(out, file);
+    record_write_string(out, text, text_len);
+    record_write_number(out, t->count);
+    uint32_t previous = 0;
+    posting_cursor c = postings_of(t);
+    for (const posting *p; (p = next_posting(&c)) != NULL;) {
+        record_write_number(out, p->doc - previous);
+        previous = p->doc;
+        for (int f = 0; f < FIELD_KINDS; f++)
+            record_write_number(out, (uint64_t)(p->tf[f] * 2));
+        record_write_number(out, p->best_section);
+    }
+}
+
+static void write_patch_section(const index_builder *ix, const record_job *job,
+                                const char **word_keys, size_t word_count,
+                                const char **term_keys, size_t term_count, buf *out)
+{
+    if (word_count != ix->words_by_id.count || term_count != ix->terms_by_id.count)
+        abort(); /* every word and term is in both */
+    uint32_t head[] = {PATCH_VERSION,           (uint32_t)ix->doc_count, (uint32_t)word_count,
+                       (uint32_t)term_count,    (uint32_t)ix->pair_count, ix->own_files};
+    put_u32s(out, head, sizeof head / sizeof head[0]);
+    for (int f = 0; f < FIELD_KINDS; f++) {
+        put_u32(out, (uint32_t)ix->total_length[f]);
+        put_u32(out, (uint32_t)(ix->total_length[f] >> 32));
+        put_u32(out, ix->having_field[f]);
+    }
+    put_u32s(out, job->doc_offset, ix->doc_count);
+    for (size_t d = 0; d < ix->doc_count; d++)
+        for (int f = 0; f < FIELD_KINDS; f++)
+            put_u32(out, (uint32_t)ix->docs[d].length[f]);
+    put_u32s(out, job->word_offset, word_count);
+    put_u32s(out, job->word_df, word_count);
+    for (size_t i = 0; i < word_count; i++)
+        put_u32(out, ((const vocabulary_word *)strmap_get(&ix->vocabulary, word_keys[i]))->id);
+    put_u32s(out, job->stem_offset, term_count);
+    uint32_t *position = zeroed(term_count + 1, sizeof *position);
+    for (size_t i = 0; i < term_count; i++) {
+        uint32_t id = ((const term *)strmap_get(&ix->terms, term_keys[i]))->id;
+        position[id] = (uint32_t)i;
+        put_u32(out, id);
+    }
+    put_u32s(out, position, term_count);
+    free(position);
+    put_u32s(out, ix->term_entry, term_count);
+    put_u32s(out, ix->pairs, 2 * ix->pair_count);
+    put_u32(out, (uint32_t)ix->patch_entries.len);
+    buf_append(out, ix->patch_entries.data, ix->patch_entries.len);
+}
+
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
 {
     ix->pub = pub;
@@ -1604,24 +1775,25 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
             write_record_documents(&job);
     }
     split_compounds(ix);
-    /* Averages over the documents that have the field: where few pages have
-     * headings, a page's one heading is not "many times the average". */
     for (int f = 0; f < FIELD_KINDS; f++) {
-        double total = 0, having = 0;
+        uint64_t total = 0;
+        uint32_t having = 0;
         for (size_t i = 0; i < ix->doc_count; i++) {
-            total += ix->docs[i].length[f];
+            total += (uint64_t)ix->docs[i].length[f];
             having += ix->docs[i].length[f] > 0;
         }
-        ix->average_length[f] = rounded_average(having > 0 ? total / having : 1);
+        ix->total_length[f] = total;
+        ix->having_field[f] = having;
+        ix->average_length[f] = average_length(total, having);
     }
 
-    size_t count;
-    const char **keys = sorted_keys(&ix->vocabulary, &count);
-    write_shards(ix, "vocabulary", keys, count, write_stem);
-    free(keys);
-    keys = sorted_keys(&ix->terms, &count);
-    write_shards(ix, "terms", keys, count, write_postings);
-    free(keys);
+    if (pub != NULL)
+        ix->term_entry = zeroed(ix->terms_by_id.count + 1, sizeof *ix->term_entry);
+    size_t word_count, term_count;
+    const char **word_keys = sorted_keys(&ix->vocabulary, &word_count);
+    write_shards(ix, "vocabulary", word_keys, word_count, write_stem);
+    const char **term_keys = sorted_keys(&ix->terms, &term_count);
+    write_shards(ix, "terms", term_keys, term_count, write_postings);
 
     buf json = BUF_INIT;
     buf_append_char(&json, '{');
@@ -1662,8 +1834,790 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
     buf_free(&json);
     if (recording)
         pthread_join(recorder, NULL);
-    if (pub != NULL)
-        publish_record(pub, "index", &job.out);
+    if (pub != NULL) {
+        buf patch = BUF_INIT;
+        write_patch_section(ix, &job, word_keys, word_count, term_keys, term_count, &patch);
+        publish_record_base(pub, "index", &job.out);
+        publish_record_base(pub, "search patch", &patch);
+    }
+    free(word_keys);
+    free(term_keys);
+    free(job.word_offset);
+    free(job.word_df);
+    free(job.stem_offset);
+    free(job.doc_offset);
     buf_free(&job.out);
     return ix->status;
+}
+
+/* ---------- patching ---------- */
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A term's postings after a patch: a block of its own, so that a cursor
+ * walks it (pack_postings). */
+typedef struct touched_term {
+    uint32_t id;
+    posting_block *postings; /* malloc'ed */
+} touched_term;
+
+/* A use of a term in one document: its posting there. */
+typedef struct document_use {
+    uint32_t term;
+    posting posting;
+} document_use;
+
+/* What replaces the base's: a document's entry in "index", a term's value
+ * in its shard. */
+typedef struct replaced_entry {
+    const uint8_t *bytes; /* in the previous record, or in owned */
+    size_t len;
+    buf owned;            /* made by this patch */
+} replaced_entry;
+
+struct index_patch {
+    const site *site;
+    const uint8_t *index, *patch; /* the base's sections */
+    size_t index_len, patch_len;
+    uint32_t doc_count, word_count, term_count, pair_count, own_files;
+    uint64_t total_length[FIELD_KINDS];
+    uint32_t having_field[FIELD_KINDS];
+    double average_length[FIELD_KINDS];
+    /* The tables of "search patch", in place (4-byte words): */
+    const uint8_t *doc_offset, *doc_lengths, *word_offset, *word_df_table, *word_order,
+        *stem_offset, *term_order, *term_position, *term_entry, *pairs, *entries;
+    size_t entries_len;
+    /* The index as it is now: the base, with the entries of the documents
+     * and terms changed since (by earlier patch builds, from "search
+     * delta", and by this one). */
+    doc_entry *docs;     /* every document's lengths (for scoring) */
+    uint32_t *word_df;   /* documents per word */
+    replaced_entry *doc_now, *term_now; /* by document, by term; bytes NULL: the base's */
+    /* How the documents changed since the base change their terms'
+     * postings: the edits by term (edit_start[t] to edit_start[t + 1]). */
+    struct posting_edit *edits;
+    uint32_t *edit_start;
+    uint32_t *touched_at; /* per term: its place in touched + 1, or 0 */
+    touched_term *touched;
+    size_t touched_count, touched_cap;
+    /* Scratch for merge_document: per term, the stamp of the document whose
+     * use is at own_at[term] (own uses) or merged_at[term]. */
+    uint32_t *own_stamp, *own_at, *merged_stamp, *merged_at, stamp;
+    uint32_t *word_stamp;
+    buf delta; /* the record's "search delta", after index_patch_prepare */
+};
+
+static uint32_t table(const uint8_t *t, size_t i)
+{
+    return get_u32(t + 4 * i);
+}
+
+/* A reader of the "index" section from offset on. */
+static record_reader index_reader(const index_patch *ip, uint32_t offset)
+{
+    return (record_reader){ip->index + offset, ip->index + ip->index_len, false};
+}
+
+/* A reader of document doc's entry in "index", as it is now. */
+static record_reader document_reader(const index_patch *ip, uint32_t doc)
+{
+    const replaced_entry *e = &ip->doc_now[doc];
+    if (e->bytes != NULL)
+        return (record_reader){e->bytes, e->bytes + e->len, false};
+    return index_reader(ip, table(ip->doc_offset, doc));
+}
+
+/* A reader of term id's entry in the base. */
+static record_reader term_reader(const index_patch *ip, uint32_t id)
+{
+    return (record_reader){ip->entries + table(ip->term_entry, id), ip->entries + ip->entries_len,
+                           false};
+}
+
+/* A change to a term's postings: one document's posting out, or in. */
+typedef struct posting_edit {
+    uint32_t term;
+    bool remove;
+    posting posting;
+} posting_edit;
+
+static const char *word_text(const index_patch *ip, uint32_t id)
+{
+    record_reader rr = index_reader(ip, table(ip->word_offset, id));
+    return record_read_string(&rr, NULL);
+}
+
+static const char *stem_text(const index_patch *ip, uint32_t id)
+{
+    record_reader rr = index_reader(ip, table(ip->stem_offset, id));
+    return record_read_string(&rr, NULL);
+}
+
+/* The id (in order, a table of ids sorted as the shards are) whose text is
+ * key, or -1. */
+static int64_t find_sorted(const index_patch *ip, const uint8_t *order, size_t count,
+                           const char *(*text)(const index_patch *, uint32_t), const char *key)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t id = table(order, mid);
+        const char *at = text(ip, id);
+        int c = compare_by_shard(&key, &at);
+        if (c == 0)
+            return id;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+/* Whether every number of a table is below limit. */
+static bool table_below(const uint8_t *t, size_t count, uint64_t limit)
+{
+    for (size_t i = 0; i < count; i++)
+        if (table(t, i) >= limit)
+            return false;
+    return true;
+}
+
+enum { HEAD_WORDS = 6 + 3 * FIELD_KINDS };
+
+/* The totals and havings of the fields, from words at t. */
+static void read_totals(index_patch *ip, const uint8_t *t)
+{
+    for (int f = 0; f < FIELD_KINDS; f++) {
+        ip->total_length[f] = table(t, 3 * f) | (uint64_t)table(t, 3 * f + 1) << 32;
+        ip->having_field[f] = table(t, 3 * f + 2);
+        ip->average_length[f] = average_length(ip->total_length[f], ip->having_field[f]);
+    }
+}
+
+/* Takes the changes of earlier patch builds from the record's "search
+ * delta" (see write_delta). False when it is damaged. */
+static bool read_delta(index_patch *ip, const record *r)
+{
+    size_t len;
+    const uint8_t *delta = record_section(r, "search delta", &len);
+    if (delta == NULL)
+        return true; /* none: the base is the index */
+    size_t fixed = 4 * (1 + 3 * FIELD_KINDS + (size_t)ip->word_count);
+    if (len < fixed || get_u32(delta) != PATCH_VERSION)
+        return false;
+    read_totals(ip, delta + 4);
+    for (size_t i = 0; i < ip->word_count; i++)
+        ip->word_df[i] = table(delta + 4 * (1 + 3 * FIELD_KINDS), i);
+    record_reader rr = {delta + fixed, delta + len, false};
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+        uint64_t doc = record_read_number(&rr);
+        if (doc >= ip->doc_count)
+            return false;
+        for (int f = 0; f < FIELD_KINDS; f++)
+            ip->docs[doc].length[f] = (double)record_read_number(&rr);
+        size_t entry_len;
+        const char *entry = record_read_string(&rr, &entry_len);
+        ip->doc_now[doc] = (replaced_entry){(const uint8_t *)entry, entry_len, BUF_INIT};
+    }
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+        uint64_t id = record_read_number(&rr);
+        if (id >= ip->term_count)
+            return false;
+        size_t value_len;
+        const char *term_value = record_read_string(&rr, &value_len);
+        ip->term_now[id] = (replaced_entry){(const uint8_t *)term_value, value_len, BUF_INIT};
+    }
+    return !rr.failed && record_reader_done(&rr);
+}
+
+static bool collect_edits(index_patch *ip);
+
+index_patch *index_patch_begin(const site *s, const record *r)
+{
+    size_t index_len, patch_len;
+    const uint8_t *index = record_section(r, "index", &index_len);
+    const uint8_t *patch = record_section(r, "search patch", &patch_len);
+    if (index == NULL || patch == NULL || patch_len < 4 * HEAD_WORDS ||
+        get_u32(patch) != PATCH_VERSION)
+        return NULL;
+    index_patch *ip = zeroed(1, sizeof *ip);
+    *ip = (index_patch){.site = s, .index = index, .index_len = index_len, .patch = patch,
+                        .patch_len = patch_len, .delta = BUF_INIT};
+    ip->doc_count = table(patch, 1);
+    ip->word_count = table(patch, 2);
+    ip->term_count = table(patch, 3);
+    ip->pair_count = table(patch, 4);
+    ip->own_files = table(patch, 5);
+    read_totals(ip, patch + 24);
+    /* The tables, each checked against what it points into. */
+    uint64_t word_total = ip->word_count, terms = ip->term_count, docs = ip->doc_count;
+    const uint8_t **tables[] = {&ip->doc_offset,  &ip->doc_lengths,   &ip->word_offset,
+                                &ip->word_df_table, &ip->word_order,  &ip->stem_offset,
+                                &ip->term_order,  &ip->term_position, &ip->term_entry,
+                                &ip->pairs};
+    const uint64_t sizes[] = {docs,  FIELD_KINDS * docs, word_total, word_total, word_total,
+                              terms, terms,              terms,      terms,
+                              2 * (uint64_t)ip->pair_count};
+    uint64_t need = 4 * (HEAD_WORDS + 1);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        need += 4 * sizes[i];
+    if (need > patch_len || terms == 0 || docs == 0) {
+        free(ip);
+        return NULL;
+    }
+    const uint8_t *at = patch + 4 * HEAD_WORDS;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        *tables[i] = at;
+        at += 4 * sizes[i];
+    }
+    ip->entries_len = get_u32(at);
+    ip->entries = at + 4;
+    bool good = ip->entries + ip->entries_len == patch + patch_len &&
+                table_below(ip->doc_offset, docs, index_len) &&
+                table_below(ip->word_offset, word_total, index_len) &&
+                table_below(ip->word_order, word_total, word_total) &&
+                table_below(ip->stem_offset, terms, index_len) &&
+                table_below(ip->term_order, terms, terms) &&
+                table_below(ip->term_position, terms, terms) &&
+                table_below(ip->term_entry, terms, ip->entries_len) &&
+                table_below(ip->pairs, 2 * (uint64_t)ip->pair_count, terms);
+    ip->docs = zeroed(docs + 1, sizeof *ip->docs);
+    for (size_t d = 0; d < docs; d++)
+        for (int f = 0; f < FIELD_KINDS; f++)
+            ip->docs[d].length[f] = (double)table(ip->doc_lengths, FIELD_KINDS * d + (size_t)f);
+    ip->word_df = zeroed(word_total + 1, sizeof *ip->word_df);
+    for (size_t i = 0; i < word_total; i++)
+        ip->word_df[i] = table(ip->word_df_table, i);
+    ip->doc_now = zeroed(docs + 1, sizeof *ip->doc_now);
+    ip->term_now = zeroed(terms + 1, sizeof *ip->term_now);
+    ip->touched_at = zeroed(terms + 1, sizeof *ip->touched_at);
+    ip->own_stamp = zeroed(terms + 1, sizeof *ip->own_stamp);
+    ip->own_at = zeroed(terms + 1, sizeof *ip->own_at);
+    ip->merged_stamp = zeroed(terms + 1, sizeof *ip->merged_stamp);
+    ip->merged_at = zeroed(terms + 1, sizeof *ip->merged_at);
+    ip->word_stamp = zeroed(word_total + 1, sizeof *ip->word_stamp);
+    if (!good || !read_delta(ip, r) || !collect_edits(ip)) {
+        index_patch_free(ip);
+        return NULL;
+    }
+    return ip;
+}
+
+void index_patch_free(index_patch *ip)
+{
+    if (ip == NULL)
+        return;
+    for (size_t i = 0; i < ip->touched_count; i++)
+        free(ip->touched[i].postings);
+    free(ip->touched);
+    for (size_t d = 0; ip->doc_now != NULL && d < ip->doc_count; d++)
+        buf_free(&ip->doc_now[d].owned);
+    for (size_t t = 0; ip->term_now != NULL && t < ip->term_count; t++)
+        buf_free(&ip->term_now[t].owned);
+    free(ip->doc_now);
+    free(ip->term_now);
+    free(ip->edits);
+    free(ip->edit_start);
+    free(ip->docs);
+    free(ip->word_df);
+    free(ip->touched_at);
+    free(ip->own_stamp);
+    free(ip->own_at);
+    free(ip->merged_stamp);
+    free(ip->merged_at);
+    free(ip->word_stamp);
+    buf_free(&ip->delta);
+    free(ip);
+}
+
+/* A growable list of document uses. */
+typedef struct use_list {
+    document_use *items;
+    size_t count, cap;
+} use_list;
+
+static document_use *push_use(use_list *l)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->items = realloc(l->items, l->cap * sizeof *l->items);
+        if (l->items == NULL)
+            abort();
+    }
+    document_use *u = &l->items[l->count++];
+    *u = (document_use){0};
+    return u;
+}
+
+/* The postings a document has after compounds are merged (split_compounds,
+ * merge_postings), from its own uses: the same sums in the same order. */
+static void merge_document(index_patch *ip, const use_list *own, use_list *merged)
+{
+    uint32_t stamp = ++ip->stamp;
+    merged->count = 0;
+    for (size_t i = 0; i < own->count; i++) {
+        ip->own_stamp[own->items[i].term] = stamp;
+        ip->own_at[own->items[i].term] = (uint32_t)i;
+        ip->merged_stamp[own->items[i].term] = stamp;
+        ip->merged_at[own->items[i].term] = (uint32_t)merged->count;
+        *push_use(merged) = own->items[i];
+    }
+    for (size_t i = 0; i < ip->pair_count; i++) {
+        uint32_t whole = table(ip->pairs, 2 * i), part = table(ip->pairs, 2 * i + 1);
+        if (ip->own_stamp[whole] != stamp)
+            continue;
+        const posting *c = &own->items[ip->own_at[whole]].posting;
+        if (ip->merged_stamp[part] != stamp) {
+            ip->merged_stamp[part] = stamp;
+            ip->merged_at[part] = (uint32_t)merged->count;
+            document_use *u = push_use(merged);
+            u->term = part;
+            u->posting = (posting){.doc = c->doc, .best_section = c->best_section};
+        }
+        posting *m = &merged->items[ip->merged_at[part]].posting;
+        for (int f = 0; f < FIELD_KINDS; f++)
+            m->tf[f] += COMPOUND_PART_WEIGHT * c->tf[f];
+    }
+}
+
+/* Where doc's posting is, or would be, in the block. */
+static size_t posting_place(const posting_block *b, uint32_t doc)
+{
+    size_t lo = 0, hi = b->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->items[mid].doc < doc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Takes posting p out of *block (remove) or puts it in. False when the
+ * record disagrees (a posting to take out is not there, or one to put in
+ * is). */
+static bool edit_postings(posting_block **block, const posting *p, bool remove)
+{
+    posting_block *b = *block;
+    size_t at = posting_place(b, p->doc);
+    bool there = at < b->count && b->items[at].doc == p->doc;
+    if (remove != there)
+        return false;
+    if (remove) {
+        memmove(&b->items[at], &b->items[at + 1], (b->count - at - 1) * sizeof *p);
+        b->count--;
+        return true;
+    }
+    if (b->count == b->cap) {
+        b->cap *= 2;
+        b = realloc(b, sizeof *b + b->cap * sizeof *p);
+        if (b == NULL)
+            abort();
+        *block = b;
+    }
+    memmove(&b->items[at + 1], &b->items[at], (b->count - at) * sizeof *p);
+    b->items[at] = *p;
+    b->count++;
+    return true;
+}
+
+/* The term's postings, decoded from its entry on first use. NULL when the
+ * entry is damaged. */
+static touched_term *touch_term(index_patch *ip, uint32_t id)
+{
+    if (ip->touched_at[id] != 0)
+        return &ip->touched[ip->touched_at[id] - 1];
+    record_reader rr = term_reader(ip, id);
+    record_read_number(&rr);
+    record_read_string(&rr, NULL);
+    uint64_t count = record_read_number(&rr);
+    if (rr.failed || count > ip->doc_count)
+        return NULL;
+    posting_block *block = malloc(sizeof *block + (count + 1) * sizeof(posting));
+    if (block == NULL)
+        abort();
+    *block = (posting_block){.count = (uint32_t)count, .cap = (uint32_t)count + 1};
+    uint64_t doc = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        posting *p = &block->items[i];
+        doc += record_read_number(&rr);
+        p->doc = (uint32_t)doc;
+        for (int f = 0; f < FIELD_KINDS; f++)
+            p->tf[f] = (float)record_read_number(&rr) / 2;
+        p->best_section = (uint32_t)record_read_number(&rr);
+        if (doc >= ip->doc_count || (i > 0 && p->doc <= block->items[i - 1].doc))
+            rr.failed = true;
+    }
+    /* Then as the documents changed since the base have it. */
+    for (uint32_t e = ip->edit_start[id]; e < ip->edit_start[id + 1] && !rr.failed; e++)
+        rr.failed = !edit_postings(&block, &ip->edits[e].posting, ip->edits[e].remove);
+    if (rr.failed) {
+        free(block);
+        return NULL;
+    }
+    if (ip->touched_count == ip->touched_cap) {
+        ip->touched_cap = ip->touched_cap ? 2 * ip->touched_cap : 256;
+        ip->touched = realloc(ip->touched, ip->touched_cap * sizeof *ip->touched);
+        if (ip->touched == NULL)
+            abort();
+    }
+    ip->touched[ip->touched_count++] = (touched_term){id, block};
+    ip->touched_at[id] = (uint32_t)ip->touched_count;
+    return &ip->touched[ip->touched_count - 1];
+}
+
+/* Takes out the document's postings (remove) or puts them in. False when
+ * the record disagrees. */
+static bool change_postings(index_patch *ip, const use_list *uses, bool remove)
+{
+    for (size_t i = 0; i < uses->count; i++) {
+        touched_term *t = touch_term(ip, uses->items[i].term);
+        if (t == NULL || !edit_postings(&t->postings, &uses->items[i].posting, remove))
+            return false;
+    }
+    return true;
+}
+
+/* Reads document doc's entry from rr: its word ids and own uses. False
+ * when it is damaged. */
+static bool read_document(const index_patch *ip, record_reader rr, uint32_t doc,
+                          number_list *word_ids, use_list *own)
+{
+    record_read_hash(&rr);
+    for (int f = 0; f < FIELD_KINDS; f++)
+        record_read_number(&rr);
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+        uint64_t id = record_read_number(&rr);
+        if (id >= ip->word_count)
+            return false;
+        number_push(word_ids, (uint32_t)id);
+    }
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+        document_use *u = push_use(own);
+        uint64_t id = record_read_number(&rr);
+        if (id >= ip->term_count)
+            return false;
+        u->term = (uint32_t)id;
+        u->posting.doc = doc;
+        for (int f = 0; f < FIELD_KINDS; f++)
+            u->posting.tf[f] = (float)record_read_number(&rr);
+        u->posting.best_section = (uint32_t)record_read_number(&rr);
+    }
+    return !rr.failed;
+}
+
+/* More documents changed since the base than this, and a whole build makes
+ * a new base: the changes are applied to the base at every patch build. */
+enum { MAX_PATCHED_DOCUMENTS = 256 };
+
+/* The edits the documents changed since the base make to the postings:
+ * each one's postings in the base out, its postings now in; by term, in
+ * that order. */
+static bool collect_edits(index_patch *ip)
+{
+    ip->edit_start = zeroed((size_t)ip->term_count + 2, sizeof *ip->edit_start);
+    posting_edit *made = NULL;
+    size_t count = 0, cap = 0, documents = 0;
+    use_list own = {0}, merged = {0};
+    number_list word_ids = {0};
+    bool good = true;
+    for (uint32_t d = 0; d < ip->doc_count && good; d++) {
+        if (ip->doc_now[d].bytes == NULL)
+            continue;
+        good = ++documents <= MAX_PATCHED_DOCUMENTS;
+        for (int now = 0; now < 2 && good; now++) {
+            own.count = word_ids.count = 0;
+            record_reader rr = now ? document_reader(ip, d) : index_reader(ip, table(ip->doc_offset, d));
+            good = read_document(ip, rr, d, &word_ids, &own);
+            merge_document(ip, &own, &merged);
+            for (size_t i = 0; i < merged.count && good; i++) {
+                if (count == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    made = realloc(made, cap * sizeof *made);
+                    if (made == NULL)
+                        abort();
+                }
+                made[count++] = (posting_edit){merged.items[i].term, !now, merged.items[i].posting};
+                ip->edit_start[merged.items[i].term + 1]++;
+            }
+        }
+    }
+    /* By term, keeping their order (a counting sort). */
+    for (size_t t = 0; t < ip->term_count; t++)
+        ip->edit_start[t + 1] += ip->edit_start[t];
+    uint32_t *next = zeroed((size_t)ip->term_count + 1, sizeof *next);
+    memcpy(next, ip->edit_start, ip->term_count * sizeof *next);
+    ip->edits = zeroed(count + 1, sizeof *ip->edits);
+    for (size_t i = 0; i < count && good; i++)
+        ip->edits[next[made[i].term]++] = made[i];
+    free(next);
+    free(made);
+    free(own.items);
+    free(merged.items);
+    free(word_ids.items);
+    return good;
+}
+
+int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url,
+                     const char *html, size_t html_len)
+{
+    if (doc >= ip->doc_count || ip->doc_now[doc].owned.len > 0)
+        return 0; /* one page, one document */
+    int result = 0;
+    double old_length[FIELD_KINDS];
+    number_list old_words = {0}, new_words = {0};
+    use_list old_own = {0}, new_own = {0}, merged = {0};
+    index_builder *b = index_new_part(ip->site, doc);
+    diag_list ignored = DIAG_LIST_INIT;
+    for (int f = 0; f < FIELD_KINDS; f++)
+        old_length[f] = ip->docs[doc].length[f];
+    if (!read_document(ip, document_reader(ip, (uint32_t)doc), (uint32_t)doc, &old_words,
+                       &old_own) ||
+        index_add_page(b, p, url, html, html_len, NULL, &ignored) < 0)
+        goto done;
+    /* The page's words and terms as the previous build numbered them: a
+     * word new to the site changes the vocabulary (and maybe compounds). */
+    const doc_entry *made = &b->docs[doc];
+    uint32_t stamp = ++ip->stamp;
+    for (uint32_t i = 0; i < made->word_count; i++) {
+        const vocabulary_word *w = b->words_by_id.items[made->words[i]];
+        int64_t id = find_sorted(ip, ip->word_order, ip->word_count, word_text, w->folded);
+        if (id < 0)
+            goto done;
+        number_push(&new_words, (uint32_t)id);
+        ip->word_stamp[id] = stamp;
+    }
+    for (uint32_t i = 0; i < made->use_count; i++) {
+        const term *t = b->terms_by_id.items[made->uses[i]];
+        int64_t id = find_sorted(ip, ip->term_order, ip->term_count, stem_text, t->stem);
+        if (id < 0)
+            goto done;
+        document_use *u = push_use(&new_own);
+        u->term = (uint32_t)id;
+        u->posting = t->first->items[0]; /* the part has this one document */
+    }
+    /* A word only this page had, and has no more, leaves the vocabulary. */
+    for (size_t i = 0; i < old_words.count; i++)
+        if (ip->word_stamp[old_words.items[i]] != stamp && ip->word_df[old_words.items[i]] <= 1)
+            goto done;
+    uint64_t total[FIELD_KINDS];
+    uint32_t having[FIELD_KINDS];
+    for (int f = 0; f < FIELD_KINDS; f++) {
+        total[f] = ip->total_length[f] - (uint64_t)old_length[f] + (uint64_t)made->length[f];
+        having[f] = ip->having_field[f] - (old_length[f] > 0) + (made->length[f] > 0);
+        if (average_length(total[f], having[f]) != ip->average_length[f])
+            goto done;
+    }
+    /* Out with the old postings, in with the new. */
+    merge_document(ip, &old_own, &merged);
+    if (!change_postings(ip, &merged, true))
+        goto done;
+    merge_document(ip, &new_own, &merged);
+    if (!change_postings(ip, &merged, false))
+        goto done;
+    for (size_t i = 0; i < old_words.count; i++)
+        ip->word_df[old_words.items[i]]--;
+    for (size_t i = 0; i < new_words.count; i++)
+        ip->word_df[new_words.items[i]]++;
+    for (int f = 0; f < FIELD_KINDS; f++) {
+        ip->total_length[f] = total[f];
+        ip->having_field[f] = having[f];
+        ip->docs[doc].length[f] = made->length[f];
+    }
+    /* Its entry now, and its file (which follows the entry, for
+     * index_patch_prepare). */
+    replaced_entry *e = &ip->doc_now[doc];
+    buf_clear(&e->owned);
+    write_document_head(&e->owned, record_hash_of(b->gzipped.data, b->gzipped.len), made->length,
+                        new_words.items, new_words.count);
+    record_write_number(&e->owned, new_own.count);
+    for (size_t i = 0; i < new_own.count; i++)
+        write_use(&e->owned, new_own.items[i].term, &new_own.items[i].posting);
+    e->bytes = (const uint8_t *)e->owned.data;
+    e->len = e->owned.len;
+    buf_append(&e->owned, b->gzipped.data, b->gzipped.len);
+    e->bytes = (const uint8_t *)e->owned.data; /* moved by the append */
+    result = 1;
+done:
+    diag_list_free(&ignored);
+    index_free(b);
+    free(old_words.items);
+    free(new_words.items);
+    free(old_own.items);
+    free(new_own.items);
+    free(merged.items);
+    return result;
+}
+
+/* A term's postings file + 1 (0: in line) and its value in its shard, as
+ * they are now; false when its entry is damaged. */
+static bool read_entry_head(const index_patch *ip, uint32_t id, uint64_t *file, const char **text,
+                            size_t *len)
+{
+    record_reader rr = term_reader(ip, id);
+    *file = record_read_number(&rr);
+    *text = record_read_string(&rr, len);
+    const replaced_entry *now = &ip->term_now[id];
+    if (now->bytes != NULL) {
+        *text = (const char *)now->bytes;
+        *len = now->len;
+    }
+    return !rr.failed && *file <= ip->own_files;
+}
+
+/* "search delta": what patch builds changed since the base was made, so
+ * that the base stays as it is:
+ *
+ *   the version, then per field the total length (two words) and the
+ *   documents that have it, then per word the documents that use it (all
+ *   4-byte words); the documents changed (record numbers: how many; per
+ *   document its number, lengths and entry as in "index", a record
+ *   string); the terms whose value in their shard changed (how many; per
+ *   term its id and value, a record string). Their postings follow from
+ *   the base's and the documents' changes (collect_edits). */
+static void write_delta(const index_patch *ip, buf *out)
+{
+    put_u32(out, PATCH_VERSION);
+    for (int f = 0; f < FIELD_KINDS; f++) {
+        put_u32(out, (uint32_t)ip->total_length[f]);
+        put_u32(out, (uint32_t)(ip->total_length[f] >> 32));
+        put_u32(out, ip->having_field[f]);
+    }
+    put_u32s(out, ip->word_df, ip->word_count);
+    size_t docs = 0, terms = 0;
+    for (size_t d = 0; d < ip->doc_count; d++)
+        docs += ip->doc_now[d].bytes != NULL;
+    record_write_number(out, docs);
+    for (size_t d = 0; d < ip->doc_count; d++) {
+        const replaced_entry *e = &ip->doc_now[d];
+        if (e->bytes == NULL)
+            continue;
+        record_write_number(out, d);
+        for (int f = 0; f < FIELD_KINDS; f++)
+            record_write_number(out, (uint64_t)ip->docs[d].length[f]);
+        record_write_string(out, (const char *)e->bytes, e->len);
+    }
+    for (size_t t = 0; t < ip->term_count; t++)
+        terms += ip->term_now[t].bytes != NULL;
+    record_write_number(out, terms);
+    for (size_t t = 0; t < ip->term_count; t++) {
+        const replaced_entry *e = &ip->term_now[t];
+        if (e->bytes == NULL)
+            continue;
+        record_write_number(out, t);
+        record_write_string(out, (const char *)e->bytes, e->len);
+    }
+}
+
+static int compare_places(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Writes the shard (by its place in shard order, any of its terms') whole
+ * into json: its terms are a run in shard order. */
+static void write_patched_shard(const index_patch *ip, uint32_t place, const char shard[3],
+                                buf *json)
+{
+    char other[3];
+    uint32_t first = place;
+    while (first > 0 &&
+           (shard_of(stem_text(ip, table(ip->term_order, first - 1)), other), strcmp(other, shard) == 0))
+        first--;
+    buf_clear(json);
+    buf_append_char(json, '{');
+    for (uint32_t pos = first; pos < ip->term_count; pos++) {
+        uint32_t id = table(ip->term_order, pos);
+        const char *stem = stem_text(ip, id);
+        shard_of(stem, other);
+        if (strcmp(other, shard) != 0)
+            break;
+        uint64_t file;
+        const char *text;
+        size_t len;
+        read_entry_head(ip, id, &file, &text, &len);
+        buf_append_str(json, pos > first ? ",\n" : "");
+        json_cstring(json, stem);
+        buf_append_char(json, ':');
+        buf_append(json, text, len);
+    }
+    buf_append_str(json, "}\n");
+}
+
+int index_patch_prepare(index_patch *ip, index_patch_output output, void *ctx)
+{
+    size_t n = ip->touched_count;
+    uint64_t *files = zeroed(n + 1, sizeof *files);
+    uint32_t *places = zeroed(n + 1, sizeof *places);
+    buf packed = BUF_INIT, json = BUF_INIT;
+    bool good = true;
+    /* Each touched term's entry anew: scored again, as index_finish would. */
+    for (size_t i = 0; i < n && good; i++) {
+        const touched_term *t = &ip->touched[i];
+        const char *old_value;
+        size_t old_len;
+        good = read_entry_head(ip, t->id, &files[i], &old_value, &old_len) &&
+               t->postings->count > 0;
+        if (!good)
+            break;
+        char scale[32];
+        pack_postings(ip->docs, ip->average_length, ip->doc_count,
+                      (posting_cursor){t->postings, 0}, t->postings->count, scale, &packed);
+        /* A term moving in line or out would renumber the postings files. */
+        if ((packed.len > OWN_FILE_BYTES) != (files[i] > 0)) {
+            good = false;
+            break;
+        }
+        if (files[i] > 0) {
+            char path[64];
+            own_file_path((unsigned)files[i] - 1, path);
+            output(ctx, path, packed.data, packed.len);
+        }
+        replaced_entry *e = &ip->term_now[t->id];
+        buf_clear(&e->owned);
+        append_term_value(&e->owned, scale, &packed, files[i] > 0 ? (unsigned)files[i] - 1 : 0);
+        e->bytes = (const uint8_t *)e->owned.data;
+        e->len = e->owned.len;
+        places[i] = table(ip->term_position, t->id);
+    }
+    if (good) {
+        for (size_t d = 0; d < ip->doc_count; d++) {
+            const replaced_entry *e = &ip->doc_now[d];
+            if (e->owned.len == 0)
+                continue;
+            char path[64];
+            document_path((uint32_t)d, path);
+            output(ctx, path, e->owned.data + e->len, e->owned.len - e->len);
+        }
+        qsort(places, n, sizeof *places, compare_places);
+        for (size_t i = 0; i < n; i++) {
+            char shard[3], before[3];
+            shard_of(stem_text(ip, table(ip->term_order, places[i])), shard);
+            if (i > 0 && (shard_of(stem_text(ip, table(ip->term_order, places[i - 1])), before),
+                          strcmp(shard, before) == 0))
+                continue; /* written with the one before */
+            write_patched_shard(ip, places[i], shard, &json);
+            char path[96];
+            snprintf(path, sizeof path, INDEX_FOLDER "/terms/%s.json", shard);
+            output(ctx, path, json.data, json.len);
+        }
+        buf_clear(&ip->delta);
+        write_delta(ip, &ip->delta);
+    }
+    free(files);
+    free(places);
+    buf_free(&packed);
+    buf_free(&json);
+    return good ? 1 : 0;
+}
+
+void index_patch_record(index_patch *ip, publisher *pub)
+{
+    publish_record(pub, "search delta", &ip->delta);
 }

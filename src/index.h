@@ -62,7 +62,41 @@ index_builder *index_new_part(const site *s, size_t first_document);
 int index_append(index_builder *ix, index_builder *part);
 
 /* Writes meta.json, the vocabulary, the postings and the facets, and the
- * index section of the build record. Returns 0 or -1. */
+ * index sections of the build record. Returns 0 or -1. */
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags);
+
+/* Patching: an incremental build in which only the Markdown of some pages
+ * changed (the same pages, with the same front matter) changes the previous
+ * build's index in place of making it anew: only the changed pages' documents
+ * and the shards of their terms are made, from the record's "search patch"
+ * section. The result is the index a whole build makes; where a patch cannot
+ * give that (a word new to the site or gone from it, an average length that
+ * moved a step, a term's postings moving in line or out), it says so and the
+ * caller builds the whole index. */
+typedef struct index_patch index_patch;
+
+/* Starts a patch of the index described by the previous build's record r
+ * (valid while the patch is in use). NULL when r has no usable "search
+ * patch" section. Free it with index_patch_free(). */
+index_patch *index_patch_begin(const site *s, const record *r);
+
+/* Adds page p anew as its search document doc of the previous build, from
+ * the HTML of its body (as for index_add_page). Publishes nothing yet.
+ * Returns 1, or 0 when a patch cannot do it. */
+int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url,
+                     const char *html, size_t html_len);
+
+/* Makes the patched files (the pages' documents, the shards of their terms,
+ * postings files), handing each to output, and the record's index sections.
+ * Every other file of the index is the previous build's: the caller
+ * publishes those again. Returns 1, or 0 when the patch cannot be made after
+ * all (then output was not called). */
+typedef void (*index_patch_output)(void *ctx, const char *path, const char *data, size_t len);
+int index_patch_prepare(index_patch *ip, index_patch_output output, void *ctx);
+
+/* Adds the record's index sections (made by index_patch_prepare) to pub. */
+void index_patch_record(index_patch *ip, publisher *pub);
+
+void index_patch_free(index_patch *ip);
 
 #endif

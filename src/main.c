@@ -180,9 +180,10 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr,
                 "handbook: %zu pages and %zu assets published to %s in %.2f s "
-                "(%zu pages rendered, %zu of %zu files changed)\n",
+                "(%zu pages rendered, %zu of %zu files changed%s)\n",
                 result.pages, result.assets, opts.output_dir, result.seconds, result.rendered,
-                result.changed, result.files);
+                result.changed, result.files,
+                result.patched ? "; only the changed pages were read" : "");
     }
     diag_list_free(&diags);
     return status < 0 ? 1 : 0;

@@ -215,6 +215,29 @@ static void describe(buf *out, const page *p)
         buf_append_str(out, "the 404 page");
 }
 
+/* The collection whose page file f is (and the file's name and extension
+ * length), or NULL when f is no page. */
+static const collection *page_file(const config *cfg, const source_file *f, const char **name,
+                                   size_t *extension_len)
+{
+    size_t len = strlen(f->path);
+    const collection *c = collection_of(cfg, f->path, name);
+    *extension_len = 0;
+    if (len > 3 && strcmp(f->path + len - 3, ".md") == 0)
+        *extension_len = 3;
+    else if (len > 5 && strcmp(f->path + len - 5, ".yaml") == 0)
+        *extension_len = 5;
+    return *extension_len > 0 ? c : NULL;
+}
+
+page *pages_read_one(arena *a, const config *cfg, const source_file *f, diag_list *diags)
+{
+    const char *name;
+    size_t extension_len;
+    const collection *c = page_file(cfg, f, &name, &extension_len);
+    return c ? read_page(a, f, c, name, extension_len, diags) : NULL;
+}
+
 int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags)
 {
     size_t errors_before = diags->errors;
@@ -222,15 +245,10 @@ int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags)
     page_list all = {0};
     for (size_t i = 0; i < tree->count; i++) {
         const source_file *f = &tree->files[i];
-        size_t len = strlen(f->path);
         const char *name;
-        const collection *c = collection_of(cfg, f->path, &name);
-        size_t extension_len = 0;
-        if (len > 3 && strcmp(f->path + len - 3, ".md") == 0)
-            extension_len = 3;
-        else if (len > 5 && strcmp(f->path + len - 5, ".yaml") == 0)
-            extension_len = 5;
-        if (c == NULL || extension_len == 0)
+        size_t extension_len;
+        const collection *c = page_file(cfg, f, &name, &extension_len);
+        if (c == NULL)
             continue;
         page *p = read_page(a, f, c, name, extension_len, diags);
         if (p != NULL)

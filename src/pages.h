@@ -103,4 +103,10 @@ page *pages_generated(arena *a, const char *url, const char *title, const char *
  * s->by_source and s->failed must be freed with strmap_free(). */
 int pages_collect(arena *a, const source_tree *tree, site *s, diag_list *diags);
 
+/* Reads the one page file f as pages_collect would, without the rest of the
+ * site: no references resolved, no backlinks. NULL when f is no page of a
+ * collection of cfg, or has errors (in diags). For a build that remakes only
+ * pages whose front matter did not change (render_patch). */
+page *pages_read_one(arena *a, const config *cfg, const source_file *f, diag_list *diags);
+
 #endif

@@ -1,5 +1,6 @@
 #include "publish.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -56,9 +57,15 @@ struct publisher {
     strmap written;   /* paths of this build's outputs */
     buf outputs;      /* the record's "outputs" section: path and hash of each */
     size_t output_count;
-    const char *section_names[8]; /* the other stages' record sections */
-    buf sections[8];
+    const char *section_names[12]; /* the other stages' record sections */
+    struct output_list *collecting; /* publish_keep_others: the published outputs */
+    buf sections[12];
     size_t section_count;
+    const char *base_names[12]; /* sections for a new base (publish_record_base) */
+    buf base_sections[12];
+    size_t base_count;
+    bool keep_base;   /* the new record names the published record's base */
+    char *base_prefix; /* ".NAME.base-": base files, beside output_dir */
     size_t files, changed;
     /* Held while a file is staged: the render stage may publish from two
      * threads at once. */
@@ -239,6 +246,7 @@ publisher *publish_begin(const char *output_dir, diag_list *diags)
     pub->record_path = beside(&out, ".record");
     pub->old_record_path = beside(&out, ".old.record");
     pub->new_record_path = beside(&out, ".record.new");
+    pub->base_prefix = beside(&out, ".base-");
     char *lock = beside(&out, ".lock");
     pub->output_dir = buf_detach(&out);
     pub->lock_fd = take_lock(lock, pub->output_dir, diags);
@@ -471,6 +479,20 @@ static char *copy_bytes(const void *data, size_t len)
  * file with that content (so its modification time stays, and an rsync of
  * the site skips it), else writes data. Returns 1 when done, 0 when only
  * writing would do and data is NULL, -1 on error. */
+/* Whether the published site has a file with contents hash (its path into
+ * from). */
+static bool published_file(publisher *pub, record_hash hash, buf *from)
+{
+    char hex[33];
+    hash_hex(hash, hex);
+    const char *published = strmap_get(&pub->published_by_hash, hex);
+    if (published == NULL)
+        return false;
+    buf_printf(from, "%s/%s", pub->output_dir, published);
+    struct stat st;
+    return lstat(from->data, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static int stage(publisher *pub, const char *path, record_hash hash, const void *data,
                  size_t len, diag_list *diags)
 {
@@ -483,14 +505,8 @@ static int stage(publisher *pub, const char *path, record_hash hash, const void 
     if (old != NULL && !old->handled && record_hash_equal(old->hash, hash)) {
         old->handled = true; /* the old copy has it already */
     } else {
-        char hex[33];
-        hash_hex(hash, hex);
-        const char *published = strmap_get(&pub->published_by_hash, hex);
         buf from = BUF_INIT;
-        if (published != NULL)
-            buf_printf(&from, "%s/%s", pub->output_dir, published);
-        struct stat st;
-        bool linkable = published != NULL && lstat(from.data, &st) == 0 && S_ISREG(st.st_mode);
+        bool linkable = published_file(pub, hash, &from);
         if (!linkable && data == NULL) {
             buf_free(&from);
             return 0; /* gone from the published site: the caller makes it again */
@@ -546,6 +562,64 @@ int publish_reuse(publisher *pub, const char *path, record_hash hash, diag_list 
     return staged;
 }
 
+/* The outputs of the published site, for publish_keep_others. */
+struct output_list {
+    const char **paths;
+    record_hash *hashes;
+    size_t count, cap;
+};
+typedef struct output_list output_list;
+
+static void collect_output(publisher *pub, const char *path, record_hash h)
+{
+    output_list *l = pub->collecting;
+    if (l->count == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        l->paths = realloc(l->paths, l->cap * sizeof *l->paths);
+        l->hashes = realloc(l->hashes, l->cap * sizeof *l->hashes);
+        if (l->paths == NULL || l->hashes == NULL)
+            abort();
+    }
+    l->paths[l->count] = path;
+    l->hashes[l->count++] = h;
+}
+
+int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags)
+{
+    if (pub == NULL || pub->published == NULL)
+        return 0;
+    output_list outputs = {0};
+    pub->collecting = &outputs;
+    bool whole = read_outputs(pub, pub->published, collect_output);
+    pub->collecting = NULL;
+    /* First whether every one can be kept, so that nothing is staged when
+     * one cannot. */
+    buf from = BUF_INIT;
+    for (size_t i = 0; whole && i < outputs.count; i++) {
+        const char *path = outputs.paths[i];
+        if (strmap_get(writing, path) != NULL || strmap_get(&pub->written, path) != NULL)
+            continue;
+        const staged_file *old = strmap_get(&pub->staged, path);
+        if (old != NULL && !old->handled && record_hash_equal(old->hash, outputs.hashes[i]))
+            continue;
+        buf_clear(&from);
+        whole = published_file(pub, outputs.hashes[i], &from);
+    }
+    buf_free(&from);
+    int result = whole ? 1 : 0;
+    pthread_mutex_lock(&pub->stage_lock);
+    for (size_t i = 0; whole && i < outputs.count; i++) {
+        const char *path = outputs.paths[i];
+        if (strmap_get(writing, path) == NULL && strmap_get(&pub->written, path) == NULL &&
+            stage(pub, path, outputs.hashes[i], NULL, 0, diags) <= 0)
+            result = -1;
+    }
+    pthread_mutex_unlock(&pub->stage_lock);
+    free(outputs.paths);
+    free(outputs.hashes);
+    return result;
+}
+
 const record *publish_previous(const publisher *pub)
 {
     return pub ? pub->published : NULL;
@@ -558,6 +632,25 @@ void publish_record(publisher *pub, const char *name, buf *content)
     pub->section_names[pub->section_count] = name;
     pub->sections[pub->section_count++] = *content;
     *content = (buf)BUF_INIT;
+}
+
+void publish_record_base(publisher *pub, const char *name, buf *content)
+{
+    if (pub == NULL || pub->keep_base ||
+        pub->base_count == sizeof pub->base_sections / sizeof pub->base_sections[0])
+        abort();
+    pub->base_names[pub->base_count] = name;
+    pub->base_sections[pub->base_count++] = *content;
+    *content = (buf)BUF_INIT;
+}
+
+bool publish_keep_base(publisher *pub)
+{
+    if (pub == NULL || pub->base_count > 0 || pub->published == NULL ||
+        !record_has_own(pub->published, RECORD_BASE_SECTION))
+        return false;
+    pub->keep_base = true;
+    return true;
 }
 
 /* Frees pub and releases the lock. */
@@ -582,6 +675,9 @@ static void free_publisher(publisher *pub)
     buf_free(&pub->outputs);
     for (size_t i = 0; i < pub->section_count; i++)
         buf_free(&pub->sections[i]);
+    for (size_t i = 0; i < pub->base_count; i++)
+        buf_free(&pub->base_sections[i]);
+    free(pub->base_prefix);
     arena_free(&pub->arena);
     free(pub->output_dir);
     free(pub->staging);
@@ -615,6 +711,78 @@ static void remove_stale(publisher *pub)
     buf_free(&full);
 }
 
+/* The base file name (".NAME.base-ID") for a base with id. */
+static char *base_file(const publisher *pub, record_hash id)
+{
+    char hex[33];
+    hash_hex(id, hex);
+    const char *slash = strrchr(pub->base_prefix, '/');
+    buf b = BUF_INIT;
+    buf_printf(&b, "%s%s", slash ? slash + 1 : pub->base_prefix, hex);
+    return buf_detach(&b);
+}
+
+/* Writes the new base, when there is one, and sets base_ref to the "base"
+ * section naming it (or the published record's, kept). Returns 0 or -1. */
+static int write_base(publisher *pub, buf *base_ref, diag_list *diags)
+{
+    if (pub->keep_base) {
+        size_t len;
+        const uint8_t *bytes = record_section(pub->published, RECORD_BASE_SECTION, &len);
+        buf_append(base_ref, (const char *)bytes, len);
+        return 0;
+    }
+    if (pub->base_count == 0)
+        return 0;
+    const buf *contents[12];
+    for (size_t i = 0; i < pub->base_count; i++)
+        contents[i] = &pub->base_sections[i];
+    record_hash id = record_sections_id(pub->base_names, contents, pub->base_count);
+    char *name = base_file(pub, id);
+    const char *slash = strrchr(pub->base_prefix, '/');
+    buf path = BUF_INIT;
+    buf_printf(&path, "%.*s%s", slash ? (int)(slash - pub->base_prefix + 1) : 0, pub->base_prefix,
+               name);
+    int status = record_write_file(path.data, record_generator(), 0, 0, pub->base_names,
+                                   contents, pub->base_count);
+    if (status < 0)
+        diag_add(diags, DIAG_ERROR, path.data, 0, 0, "cannot write the file: %s",
+                 strerror(errno));
+    record_write_string(base_ref, name, strlen(name));
+    record_write_hash(base_ref, id);
+    free(name);
+    buf_free(&path);
+    return status;
+}
+
+/* The base file a record's "base" section names, or NULL (caller frees). */
+static char *named_base(const record *r)
+{
+    record_reader rr = record_reader_of(r, RECORD_BASE_SECTION);
+    const char *name = record_read_string(&rr, NULL);
+    return rr.failed || !record_has_own(r, RECORD_BASE_SECTION) ? NULL : strdup(name);
+}
+
+/* Removes the base files that neither record names: the one of the new
+ * site and the one of the site before it (the old copy). */
+static void remove_unused_bases(publisher *pub, const char *keep1, const char *keep2)
+{
+    const char *slash = strrchr(pub->base_prefix, '/');
+    char *dir = slash ? strndup(pub->base_prefix, (size_t)(slash - pub->base_prefix)) : strdup(".");
+    const char *prefix = slash ? slash + 1 : pub->base_prefix;
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+            (keep1 && strcmp(e->d_name, keep1) == 0) || (keep2 && strcmp(e->d_name, keep2) == 0))
+            continue;
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d != NULL)
+        closedir(d);
+    free(dir);
+}
+
 /* Writes the record of the staging folder as ".NAME.record.new". */
 static int write_record(publisher *pub, diag_list *diags)
 {
@@ -624,20 +792,30 @@ static int write_record(publisher *pub, diag_list *diags)
                  strerror(errno));
         return -1;
     }
-    buf count = BUF_INIT;
+    buf count = BUF_INIT, base_ref = BUF_INIT;
+    if (write_base(pub, &base_ref, diags) < 0) {
+        buf_free(&base_ref);
+        return -1;
+    }
     record_write_number(&count, pub->output_count);
-    const char *names[10] = {"output count", "outputs"};
-    const buf *contents[10] = {&count, &pub->outputs};
+    const char *names[16] = {"output count", "outputs"};
+    const buf *contents[16] = {&count, &pub->outputs};
+    size_t n = 2;
+    if (base_ref.len > 0) {
+        names[n] = RECORD_BASE_SECTION;
+        contents[n++] = &base_ref;
+    }
     for (size_t i = 0; i < pub->section_count; i++) {
-        names[2 + i] = pub->section_names[i];
-        contents[2 + i] = &pub->sections[i];
+        names[n] = pub->section_names[i];
+        contents[n++] = &pub->sections[i];
     }
     int status = record_write_file(pub->new_record_path, record_generator(), st.st_dev,
-                                   st.st_ino, names, contents, 2 + pub->section_count);
+                                   st.st_ino, names, contents, n);
     if (status < 0)
         diag_add(diags, DIAG_ERROR, pub->new_record_path, 0, 0, "cannot write the file: %s",
                  strerror(errno));
     buf_free(&count);
+    buf_free(&base_ref);
     return status;
 }
 
@@ -678,10 +856,23 @@ int publish_commit(publisher *pub, diag_list *diags)
         remove_tree(pub->staging);
         status = -1;
     }
-    if (status == 0)
+    if (status == 0) {
         rename(pub->new_record_path, pub->record_path);
-    else
+        /* The bases still named: the new record's and the old copy's (the
+         * site published until now, whose record is the old one now). */
+        record_free(pub->previous);
+        pub->previous = NULL;
+        const char *records[] = {pub->record_path};
+        record *now = load_record(pub->output_dir, records, 1);
+        char *keep_new = now ? named_base(now) : NULL;
+        char *keep_old = pub->published ? named_base(pub->published) : NULL;
+        remove_unused_bases(pub, keep_new, keep_old);
+        record_free(now);
+        free(keep_new);
+        free(keep_old);
+    } else {
         unlink(pub->new_record_path);
+    }
     free_publisher(pub);
     return status;
 }

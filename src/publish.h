@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "record.h"
+#include "strmap.h"
 
 typedef struct publisher publisher;
 
@@ -56,6 +57,13 @@ int publish_write(publisher *pub, const char *path, const void *data, size_t len
  * error. */
 int publish_reuse(publisher *pub, const char *path, record_hash hash, diag_list *diags);
 
+/* Publishes again every file of the published site that is not in writing
+ * (paths, as keys) and was not published in this build yet, as publish_reuse
+ * does: for a build that makes only what changed and knows the rest is as
+ * it was. Returns 1; 0 when one of them cannot be (the published site lost
+ * it, or this is a full build), and then none was; -1 on error. */
+int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags);
+
 /* The record of the published site, for the other stages to read their
  * sections from; NULL when this build is a full one. Valid until commit or
  * abort. */
@@ -64,6 +72,16 @@ const record *publish_previous(const publisher *pub);
 /* Adds a section to the record written with the new site, taking content's
  * bytes (content is left empty). pub must not be NULL. */
 void publish_record(publisher *pub, const char *name, buf *content);
+
+/* Adds a section to the new base record instead (record.h): the large
+ * sections a patch build leaves as they are. */
+void publish_record_base(publisher *pub, const char *name, buf *content);
+
+/* The new record names the published record's base instead of a new one:
+ * for a build that changed little and adds what it changed in sections of
+ * its own. Returns false (and nothing changes) when the published record has
+ * no base, or sections for a new base were added. */
+bool publish_keep_base(publisher *pub);
 
 /* Makes the new site the published one and frees pub. Returns 0 or -1. */
 int publish_commit(publisher *pub, diag_list *diags);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -257,85 +258,96 @@ int record_write_file(const char *path, record_hash generator, dev_t dev, ino_t 
 }
 
 typedef struct section {
-    char *name;
-    uint64_t offset, len;
+    const char *name; /* in the mapping */
+    const uint8_t *data;
+    uint64_t len;
     record_hash hash;
-    uint8_t *data; /* read on first use; NULL until then */
-    bool read, good;
+    bool checked, good;
 } section;
 
 struct record {
-    FILE *file;
+    uint8_t *map; /* the whole file, read-only */
+    size_t size;
     section *sections;
     size_t count;
+    char *dir;        /* the folder of the file, for its base */
+    record_hash generator;
+    record *base;     /* its base record, loaded on first need */
+    bool base_tried;
 };
 
-/* Reads a number (as record_write_number wrote it) from f; false at the end. */
-static bool file_number(FILE *f, uint64_t *out)
+/* Reads a number of the file's framing at *at (before end); false when
+ * there is none. */
+static bool frame_number(const uint8_t **at, const uint8_t *end, uint64_t *out)
 {
-    uint64_t n = 0;
-    for (unsigned shift = 0; shift <= 63; shift += 7) {
-        int c = getc(f);
-        if (c == EOF)
-            return false;
-        n |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = n;
-            return true;
-        }
-    }
-    return false;
+    record_reader rr = {*at, end, false};
+    *out = record_read_number(&rr);
+    *at = rr.at;
+    return !rr.failed;
 }
 
 record *record_load(const char *path, record_hash generator, dev_t dev, ino_t ino)
 {
-    FILE *f = fopen(path, "rbe");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    /* Mapped, not read: a build reads a few parts of a large record, and
+     * the page cache's pages need no copy (fresh memory is costly). */
+    void *map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)HEADER_LEN &&
+        (uint64_t)st.st_size <= RECORD_MAX_SIZE)
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
         return NULL;
     record *r = calloc(1, sizeof *r);
     if (r == NULL)
         abort();
-    r->file = f;
-    uint8_t header[HEADER_LEN];
-    if (fread(header, 1, HEADER_LEN, f) != HEADER_LEN ||
-        memcmp(header, RECORD_MAGIC, RECORD_MAGIC_LEN) != 0)
+    r->map = map;
+    r->size = (size_t)st.st_size;
+    r->generator = generator;
+    const uint8_t *at = r->map, *end = r->map + r->size;
+    if (memcmp(at, RECORD_MAGIC, RECORD_MAGIC_LEN) != 0)
         goto invalid;
-    record_reader rr = {header + RECORD_MAGIC_LEN, header + HEADER_LEN, false};
+    record_reader rr = {at + RECORD_MAGIC_LEN, at + HEADER_LEN, false};
     if (!record_hash_equal(record_read_hash(&rr), generator) ||
-        read_u64(header + RECORD_MAGIC_LEN + 16) != (uint64_t)dev ||
-        read_u64(header + RECORD_MAGIC_LEN + 24) != (uint64_t)ino)
+        read_u64(at + RECORD_MAGIC_LEN + 16) != (uint64_t)dev ||
+        read_u64(at + RECORD_MAGIC_LEN + 24) != (uint64_t)ino)
         goto invalid;
+    at += HEADER_LEN;
     size_t cap = 0;
     for (;;) {
         uint64_t name_len, len;
-        if (!file_number(f, &name_len) || name_len > 255)
+        if (!frame_number(&at, end, &name_len) || name_len > 255 ||
+            (uint64_t)(end - at) < name_len + 1 || at[name_len] != '\0')
             goto invalid;
-        char name[257];
-        if (fread(name, 1, name_len + 1, f) != name_len + 1 || name[name_len] != '\0')
-            goto invalid;
+        const char *name = (const char *)at;
+        at += name_len + 1;
         if (name_len == 0)
             break; /* the end: the file is whole */
-        uint8_t hash[16];
-        if (!file_number(f, &len) || len > RECORD_MAX_SIZE || fread(hash, 1, 16, f) != 16)
+        if (!frame_number(&at, end, &len) || (uint64_t)(end - at) < 16 ||
+            (uint64_t)(end - at - 16) < len)
             goto invalid;
-        long offset = ftell(f);
-        if (offset < 0 || fseek(f, (long)len, SEEK_CUR) != 0)
-            goto invalid;
+        record_reader hr = {at, at + 16, false};
+        record_hash hash = record_read_hash(&hr);
+        at += 16;
         if (r->count == cap) {
             cap = cap ? cap * 2 : 8;
             r->sections = realloc(r->sections, cap * sizeof *r->sections);
             if (r->sections == NULL)
                 abort();
         }
-        record_reader hr = {hash, hash + 16, false};
-        r->sections[r->count++] = (section){strdup(name), (uint64_t)offset, len,
-                                            record_read_hash(&hr), NULL, false, false};
-        if (r->sections[r->count - 1].name == NULL)
-            abort();
+        r->sections[r->count++] = (section){name, at, len, hash, false, false};
+        at += len;
     }
     /* The end must be the end of the file. */
-    if (getc(f) != EOF)
+    if (at != end)
         goto invalid;
+    const char *slash = strrchr(path, '/');
+    r->dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    if (r->dir == NULL)
+        abort();
     return r;
 invalid:
     record_free(r);
@@ -346,38 +358,112 @@ void record_free(record *r)
 {
     if (r == NULL)
         return;
-    for (size_t i = 0; i < r->count; i++) {
-        free(r->sections[i].name);
-        free(r->sections[i].data);
-    }
+    record_free(r->base);
     free(r->sections);
-    if (r->file)
-        fclose(r->file);
+    free(r->dir);
+    if (r->map != NULL)
+        munmap(r->map, r->size);
     free(r);
+}
+
+/* The section name of r itself (not its base), checked on first use. */
+static const section *own_section(const record *r, const char *name)
+{
+    for (size_t i = 0; r != NULL && i < r->count; i++) {
+        section *sec = &r->sections[i];
+        if (strcmp(sec->name, name) != 0)
+            continue;
+        if (!sec->checked) {
+            sec->checked = true;
+            sec->good = record_hash_equal(record_hash_of(sec->data, sec->len), sec->hash);
+        }
+        return sec->good ? sec : NULL; /* damaged: as if it were not there */
+    }
+    return NULL;
+}
+
+/* The base record r names in its "base" section, if any and whole. */
+static record *base_of(const record *r)
+{
+    record *self = (record *)r; /* loaded once, on first need */
+    if (!self->base_tried) {
+        self->base_tried = true;
+        record_reader rr = record_reader_of(r, RECORD_BASE_SECTION);
+        const char *file = record_read_string(&rr, NULL);
+        record_hash id = record_read_hash(&rr);
+        if (!rr.failed && strchr(file, '/') == NULL && file[0] == '.') {
+            buf path = BUF_INIT;
+            buf_printf(&path, "%s/%s", r->dir, file);
+            record *base = record_load(path.data, r->generator, 0, 0);
+            buf_free(&path);
+            if (base != NULL && record_hash_equal(record_base_id(base), id))
+                self->base = base;
+            else
+                record_free(base);
+        }
+    }
+    return self->base;
 }
 
 const uint8_t *record_section(const record *r, const char *name, size_t *len)
 {
     *len = 0;
-    for (size_t i = 0; r != NULL && i < r->count; i++) {
-        section *sec = &r->sections[i];
-        if (strcmp(sec->name, name) != 0)
-            continue;
-        if (!sec->read) {
-            sec->read = true;
-            sec->data = malloc(sec->len + 1);
-            if (sec->data == NULL)
-                abort();
-            sec->good = fseek(r->file, (long)sec->offset, SEEK_SET) == 0 &&
-                        fread(sec->data, 1, sec->len, r->file) == sec->len &&
-                        record_hash_equal(record_hash_of(sec->data, sec->len), sec->hash);
-        }
-        if (!sec->good)
-            return NULL; /* damaged: as if it were not there */
-        *len = sec->len;
-        return sec->data;
+    const section *sec = own_section(r, name);
+    if (sec == NULL && r != NULL && strcmp(name, RECORD_BASE_SECTION) != 0) {
+        const record *base = base_of(r);
+        sec = base ? own_section(base, name) : NULL;
     }
-    return NULL;
+    if (sec == NULL)
+        return NULL;
+    *len = (size_t)sec->len;
+    return sec->data;
+}
+
+bool record_has_own(const record *r, const char *name)
+{
+    return own_section(r, name) != NULL;
+}
+
+/* A hash of names[i] and hashes[i]: what identifies a base. */
+static record_hash id_of(const char *const *names, const record_hash *hashes, size_t count)
+{
+    record_hasher *h = record_hasher_new();
+    for (size_t i = 0; i < count; i++) {
+        record_hasher_add_string(h, names[i], strlen(names[i]));
+        record_hasher_add(h, &hashes[i].low, sizeof hashes[i].low);
+        record_hasher_add(h, &hashes[i].high, sizeof hashes[i].high);
+    }
+    record_hash id = record_hasher_result(h);
+    record_hasher_free(h);
+    return id;
+}
+
+record_hash record_base_id(const record *r)
+{
+    const char **names = calloc(r->count + 1, sizeof *names);
+    record_hash *hashes = calloc(r->count + 1, sizeof *hashes);
+    if (names == NULL || hashes == NULL)
+        abort();
+    for (size_t i = 0; i < r->count; i++) {
+        names[i] = r->sections[i].name;
+        hashes[i] = r->sections[i].hash;
+    }
+    record_hash id = id_of(names, hashes, r->count);
+    free(names);
+    free(hashes);
+    return id;
+}
+
+record_hash record_sections_id(const char *const *names, const buf *const *contents, size_t count)
+{
+    record_hash *hashes = calloc(count + 1, sizeof *hashes);
+    if (hashes == NULL)
+        abort();
+    for (size_t i = 0; i < count; i++)
+        hashes[i] = record_hash_of(contents[i]->data, contents[i]->len);
+    record_hash id = id_of(names, hashes, count);
+    free(hashes);
+    return id;
 }
 
 record_reader record_reader_of(const record *r, const char *name)

@@ -56,8 +56,26 @@ record *record_load(const char *path, record_hash generator, dev_t dev, ino_t in
 void record_free(record *r);
 
 /* The bytes of section name, or NULL (*len 0) when the record has none or it
- * is damaged. Read (and checked) on the first call. */
+ * is damaged. Checked on the first call. A section the record does not have
+ * itself comes from its base, if it has one. */
 const uint8_t *record_section(const record *r, const char *name, size_t *len);
+
+/* Base records: a build that changes little can leave the large sections of
+ * the record before it where they are, in a file of their own, and write only
+ * what changed. A record's base is named in its section RECORD_BASE_SECTION
+ * (the base file's name, in the same folder, and the base's id); a base is a
+ * record file describing no folder (device and inode 0), loaded on first
+ * need, and used only when its id matches. */
+#define RECORD_BASE_SECTION "base"
+
+/* The id of a loaded base (a hash of its sections' names and hashes). */
+record_hash record_base_id(const record *r);
+
+/* The id a base with these sections has (as record_base_id). */
+record_hash record_sections_id(const char *const *names, const buf *const *contents, size_t count);
+
+/* Whether r itself (not its base) has section name, whole. */
+bool record_has_own(const record *r, const char *name);
 
 /* Reads the numbers and strings of a section in order. After any read past
  * the end or of a malformed value, failed is set and every read returns 0 or

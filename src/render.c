@@ -98,6 +98,14 @@ typedef struct renderer {
     size_t link_count, link_cap;
     buf pages_record;        /* the record's "pages" section, but for its count */
     size_t pages_recorded;
+    buf contexts_record;     /* the record's "page contexts" section (see record_context) */
+    size_t contexts_recorded;
+    /* A patch build (render_patch): */
+    index_patch *patch;      /* the index, patched in place of made */
+    size_t patch_document;   /* the search document of the page being made */
+    bool patch_failed;       /* the patch cannot give what a whole build would */
+    const uint8_t *page_urls; /* the previous build's "page urls" section */
+    size_t page_urls_len;
     size_t rendered;         /* pages made, not reused */
     size_t built;            /* pages made or reused */
 } renderer;
@@ -246,20 +254,38 @@ static void note_link(renderer *r, const char *repo_path)
     r->links[r->link_count++] = arena_strdup(&r->scratch, repo_path);
 }
 
+/* The address (without the base path) of the page made from repo_path, or
+ * NULL. A patch build has only the previous build's list of them. */
+static const char *target_url(const renderer *r, const char *repo_path)
+{
+    if (r->page_urls != NULL) {
+        record_reader rr = {r->page_urls, r->page_urls + r->page_urls_len, false};
+        while (!record_reader_done(&rr)) {
+            const char *path = record_read_string(&rr, NULL);
+            const char *url = record_read_string(&rr, NULL);
+            if (!rr.failed && strcmp(path, repo_path) == 0)
+                return url;
+        }
+        return NULL;
+    }
+    const page *target = strmap_get(&r->site->by_source, repo_path);
+    return target ? target->url : NULL;
+}
+
 static int resolve_link(void *ctx, const char *repo_path, buf *url_out)
 {
     renderer *r = ctx;
     note_link(r, repo_path);
-    const page *target = strmap_get(&r->site->by_source, repo_path);
-    if (target == NULL && strmap_get(&r->site->failed, repo_path) != NULL) {
+    const char *url = target_url(r, repo_path);
+    if (url == NULL && strmap_get(&r->site->failed, repo_path) != NULL) {
         /* The page exists but has its own error, already reported; nothing
          * is published in this run, so any address will do. */
         buf_append_char(url_out, '#');
         return 0;
     }
-    if (target == NULL)
+    if (url == NULL)
         return -1;
-    buf_append_str(url_out, config_site_path(&r->scratch, &r->site->config, target->url));
+    buf_append_str(url_out, config_site_path(&r->scratch, &r->site->config, url));
     return 0;
 }
 
@@ -401,7 +427,8 @@ static void put_facets(arena *a, const site *s, const page *p, value *page_value
 
 /* The context of a page but for what its Markdown gives (content,
  * headings): everything else it shows. */
-static value *page_context(renderer *r, const page *p)
+/* page: everything but its history (put_history), which comes last. */
+static value *page_context_without_history(renderer *r, const page *p)
 {
     arena *a = &r->scratch;
     value *page_value = page_summary_value(a, r->site, p);
@@ -411,7 +438,6 @@ static value *page_context(renderer *r, const page *p)
         put(a, page_value, "pages", summaries_value(a, r->site, p->entries, p->entry_count));
     put_backlinks(a, r->site, p, page_value);
     put_facets(a, r->site, p, page_value);
-    put_history(a, r->site, p, page_value);
     return page_value;
 }
 
@@ -447,7 +473,16 @@ static int render_markdown(renderer *r, const page *p, bool index, arena *a, pag
         markdown_render(a, p->source_path, p->body, p->body_len, p->body_line, &resolver, &md,
                         r->diags) < 0)
         return -1;
-    out->document = index ? index_next_document(r->index) + 1 : 0;
+    if (r->patch != NULL) {
+        out->document = r->patch_document + 1;
+        if (index_patch_page(r->patch, p, r->patch_document,
+                             config_site_path(&r->scratch, &r->site->config, p->url),
+                             md.html.data, md.html.len) == 0)
+            r->patch_failed = true;
+        index = false;
+    }
+    if (index)
+        out->document = index_next_document(r->index) + 1;
     if (index && index_add_page(r->index, p, config_site_path(&r->scratch, &r->site->config, p->url),
                                 md.html.data, md.html.len, r->pub, r->diags) < 0) {
         markdown_result_free(&md);
@@ -641,12 +676,158 @@ static void record_page(renderer *r, const page *p, record_hash inputs, record_h
     record_write_number(out, r->link_count);
     for (size_t i = 0; i < r->link_count; i++) {
         /* The target's address as it is now; the link resolved, so it exists. */
-        const page *target = strmap_get(&r->site->by_source, r->links[i]);
-        const char *url = target ? target->url : "";
+        const char *url = target_url(r, r->links[i]);
+        if (url == NULL)
+            url = "";
         record_write_string(out, r->links[i], strlen(r->links[i]));
         record_write_string(out, url, strlen(url));
     }
     r->pages_recorded++;
+}
+
+/* ---------- what a patch build needs ----------
+ *
+ * A build in which only the Markdown of some pages changed, or only their
+ * history, makes just those pages (render_patch). For that the record keeps,
+ * per page made from a file, whatever else its context holds, as the
+ * previous build made it ("page contexts"), and the address of every such
+ * page ("page urls"). */
+
+/* A value tree in the record: its kind, then its contents (not where it
+ * came from, which no output shows). */
+static void write_value(buf *out, const value *v)
+{
+    record_write_number(out, v->kind);
+    switch (v->kind) {
+    case VALUE_NULL: break;
+    case VALUE_BOOL: record_write_number(out, v->as.boolean); break;
+    case VALUE_NUMBER: {
+        uint64_t bits;
+        memcpy(&bits, &v->as.number, sizeof bits);
+        record_write_number(out, bits);
+        break;
+    }
+    case VALUE_STRING:
+    case VALUE_DATE: record_write_string(out, v->as.string.text, v->as.string.len); break;
+    case VALUE_LIST:
+        record_write_number(out, v->as.list.count);
+        for (size_t i = 0; i < v->as.list.count; i++)
+            write_value(out, v->as.list.items[i]);
+        break;
+    case VALUE_MAP:
+        record_write_number(out, v->as.map.count);
+        for (size_t i = 0; i < v->as.map.count; i++) {
+            record_write_string(out, v->as.map.entries[i].key, v->as.map.entries[i].key_len);
+            write_value(out, v->as.map.entries[i].value);
+        }
+        break;
+    }
+}
+
+/* Deeper than this is a damaged record: contexts are a few levels deep. */
+enum { MAX_RECORDED_DEPTH = 64 };
+
+/* Reads a value written by write_value into a; NULL (rr failed) when the
+ * record is damaged. */
+static value *read_value(arena *a, record_reader *rr, int depth)
+{
+    uint64_t kind = record_read_number(rr);
+    if (rr->failed || depth > MAX_RECORDED_DEPTH)
+        return NULL;
+    switch (kind) {
+    case VALUE_NULL: return value_new_null(a, no_pos());
+    case VALUE_BOOL: return value_new_bool(a, record_read_number(rr) != 0, no_pos());
+    case VALUE_NUMBER: {
+        uint64_t bits = record_read_number(rr);
+        double n;
+        memcpy(&n, &bits, sizeof n);
+        return value_new_number(a, n, no_pos());
+    }
+    case VALUE_STRING:
+    case VALUE_DATE: {
+        size_t len;
+        const char *text = record_read_string(rr, &len);
+        return kind == VALUE_STRING ? value_new_string(a, text, len, no_pos())
+                                    : value_new_date(a, text, len, no_pos());
+    }
+    case VALUE_LIST: {
+        value *list = value_new_list(a, no_pos());
+        for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--) {
+            value *item = read_value(a, rr, depth + 1);
+            if (item == NULL)
+                return NULL;
+            value_list_push(a, list, item);
+        }
+        return rr->failed ? NULL : list;
+    }
+    case VALUE_MAP: {
+        value *map = value_new_map(a, no_pos());
+        for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--) {
+            size_t len;
+            const char *key = record_read_string(rr, &len);
+            value *item = read_value(a, rr, depth + 1);
+            if (item == NULL)
+                return NULL;
+            value_map_put(a, map, key, len, no_pos(), item);
+        }
+        return rr->failed ? NULL : map;
+    }
+    default: rr->failed = true; return NULL;
+    }
+}
+
+/* The hash of what put_history shows of p's file. */
+static record_hash history_hash(renderer *r, const char *source_path)
+{
+    const file_history *h = strmap_get(&r->site->history, source_path);
+    record_hasher *hasher = r->layout_hasher;
+    record_hasher_reset(hasher);
+    if (h != NULL) {
+        record_hasher_add(hasher, &h->changed, sizeof h->changed);
+        record_hasher_add(hasher, &h->changed_offset, sizeof h->changed_offset);
+        record_hasher_add(hasher, &h->uncommitted, sizeof h->uncommitted);
+        for (size_t i = 0; i < h->author_count; i++)
+            hash_text(hasher, h->authors[i]);
+    }
+    return record_hasher_result(hasher);
+}
+
+/* The hash of the start of p's file up to its body: its front matter, or
+ * all of a data file. A patch build remakes a page only when this did not
+ * change. */
+static record_hash front_hash(const renderer *r, const page *p)
+{
+    const source_file *f = source_find(r->tree, p->source_path);
+    if (f == NULL)
+        return (record_hash){0, 0};
+    size_t len = p->body >= f->data && p->body <= f->data + f->len ? (size_t)(p->body - f->data)
+                                                                    : f->len;
+    record_hash h = record_hash_of(f->data, len);
+    h.low ^= p->body_line;
+    return h;
+}
+
+/* Whether a patch build can make p alone: a page from a file, not an
+ * overview or facet page, whose layout does not show every page. */
+static bool patchable(renderer *r, const page *p)
+{
+    return p->source_path != NULL && !p->is_list && p->group == NULL && p->facet_group_count == 0 &&
+           !layout_inputs_of(r, p->layout)->uses_collections;
+}
+
+/* The entry of p in "page contexts": its file, output, front matter hash,
+ * history hash and its context without history. */
+static void record_context(renderer *r, const page *p, const value *context)
+{
+    if (r->pub == NULL || !patchable(r, p))
+        return;
+    buf *out = &r->contexts_record;
+    record_write_string(out, p->source_path, strlen(p->source_path));
+    record_write_string(out, p->output_path, strlen(p->output_path));
+    record_write_hash(out, front_hash(r, p));
+    record_write_hash(out, history_hash(r, p->source_path));
+    write_value(out, context);
+    r->contexts_recorded++;
 }
 
 /* Makes and publishes page p, or, when nothing it is made from changed
@@ -656,7 +837,9 @@ static void record_page(renderer *r, const page *p, record_hash inputs, record_h
 static int build_page(renderer *r, const page *p, const page_markdown *made, buf *out)
 {
     value *site_value = site_for_page(r, p);
-    value *page_value = page_context(r, p);
+    value *page_value = page_context_without_history(r, p);
+    record_context(r, p, page_value);
+    put_history(&r->scratch, r->site, p, page_value);
     bool searchable = is_searchable(p);
     const previous_page *prev = made ? NULL : strmap_get(&r->previous, p->output_path);
     record_hash inputs = page_inputs(r, p, site_value, page_value);
@@ -878,7 +1061,8 @@ static void second_renderer(second_half *h, const renderer *r)
                       .diags = &h->diags, .site_value = r->site_value, .terms = r->terms,
                       .term_count = r->term_count, .site_inputs = r->site_inputs,
                       .collections = r->collections, .hasher = record_hasher_new(),
-                      .layout_hasher = record_hasher_new(), .pages_record = BUF_INIT};
+                      .layout_hasher = record_hasher_new(), .pages_record = BUF_INIT,
+                      .contexts_record = BUF_INIT};
 }
 
 static void free_layout_inputs(strmap *map)
@@ -895,6 +1079,7 @@ static void free_second_renderer(second_half *h)
     record_hasher_free(h->r.layout_hasher);
     free_layout_inputs(&h->r.layout_inputs);
     buf_free(&h->r.pages_record);
+    buf_free(&h->r.contexts_record);
     arena_free(&h->r.scratch);
     diag_list_free(&h->diags);
 }
@@ -1036,18 +1221,22 @@ static int build_all_pages(renderer *r, page_markdown *made)
     int status = work_in_two_threads(r, made, &h);
     buf_append(&r->pages_record, h.r.pages_record.data, h.r.pages_record.len);
     r->pages_recorded += h.r.pages_recorded;
+    buf_append(&r->contexts_record, h.r.contexts_record.data, h.r.contexts_record.len);
+    r->contexts_recorded += h.r.contexts_recorded;
     r->rendered += h.r.rendered;
     r->built += h.r.built;
     free_second_renderer(&h);
     return status;
 }
 
+static void write_terms(const renderer *r, buf *out);
+
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
                 publisher *pub, const render_wait *history, render_stats *stats,
                 diag_list *diags)
 {
     renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags,
-                  .pages_record = BUF_INIT};
+                  .pages_record = BUF_INIT, .contexts_record = BUF_INIT};
     r.hasher = record_hasher_new();
     r.layout_hasher = record_hasher_new();
     /* site.collections holds every page of the site: made only when a
@@ -1105,8 +1294,23 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     if (pub != NULL) {
         buf count = BUF_INIT;
         record_write_number(&count, r.pages_recorded);
-        publish_record(pub, "page count", &count);
-        publish_record(pub, "pages", &r.pages_record);
+        publish_record_base(pub, "page count", &count);
+        publish_record_base(pub, "pages", &r.pages_record);
+        buf contexts = BUF_INIT, urls = BUF_INIT;
+        record_write_number(&contexts, r.contexts_recorded);
+        buf_append(&contexts, r.contexts_record.data, r.contexts_record.len);
+        publish_record_base(pub, "page contexts", &contexts);
+        for (size_t i = 0; i < s->page_count; i++) {
+            const page *p = s->pages[i];
+            if (p->source_path != NULL) {
+                record_write_string(&urls, p->source_path, strlen(p->source_path));
+                record_write_string(&urls, p->url, strlen(p->url));
+            }
+        }
+        publish_record_base(pub, "page urls", &urls);
+        buf terms = BUF_INIT;
+        write_terms(&r, &terms);
+        publish_record_base(pub, "glossary terms", &terms);
     }
     stats->rendered = r.rendered;
     index_free(r.index);
@@ -1115,6 +1319,323 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     free_layout_inputs(&r.layout_inputs);
     strmap_free(&r.previous);
     buf_free(&r.pages_record);
+    buf_free(&r.contexts_record);
     arena_free(&r.persistent);
     return status;
+}
+
+/* ---------- patch builds ---------- */
+
+/* The glossary's terms as load_terms made them, for "glossary terms". */
+static void write_terms(const renderer *r, buf *out)
+{
+    record_write_number(out, r->term_count);
+    for (size_t i = 0; i < r->term_count; i++) {
+        const glossary_term *t = &r->terms[i];
+        record_write_string(out, t->text, strlen(t->text));
+        record_write_number(out, t->is_abbreviation);
+        record_write_string(out, t->title, strlen(t->title));
+        record_write_string(out, t->url, strlen(t->url));
+        record_write_string(out, t->page_url, strlen(t->page_url));
+    }
+}
+
+static bool read_terms(renderer *r, record_reader *rr)
+{
+    uint64_t count = record_read_number(rr);
+    if (rr->failed || count > (uint64_t)(rr->end - rr->at))
+        return false;
+    r->terms = arena_alloc(&r->persistent, (count + 1) * sizeof *r->terms);
+    for (uint64_t i = 0; i < count && !rr->failed; i++) {
+        glossary_term *t = &r->terms[r->term_count++];
+        t->text = record_read_string(rr, NULL);
+        t->is_abbreviation = record_read_number(rr) != 0;
+        t->title = record_read_string(rr, NULL);
+        t->url = record_read_string(rr, NULL);
+        t->page_url = record_read_string(rr, NULL);
+    }
+    return !rr->failed;
+}
+
+/* Reads past a value written by write_value; false when damaged. */
+static bool skip_value(record_reader *rr, int depth)
+{
+    uint64_t kind = record_read_number(rr);
+    if (rr->failed || depth > MAX_RECORDED_DEPTH)
+        return false;
+    switch (kind) {
+    case VALUE_NULL: return true;
+    case VALUE_BOOL:
+    case VALUE_NUMBER: record_read_number(rr); break;
+    case VALUE_STRING:
+    case VALUE_DATE: record_read_string(rr, NULL); break;
+    case VALUE_LIST:
+        for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--)
+            if (!skip_value(rr, depth + 1))
+                return false;
+        break;
+    case VALUE_MAP:
+        for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--) {
+            record_read_string(rr, NULL);
+            if (!skip_value(rr, depth + 1))
+                return false;
+        }
+        break;
+    default: return false;
+    }
+    return !rr->failed;
+}
+
+/* A page to remake: its entry in "page contexts" and, once made, its file
+ * and its entry in "pages". */
+typedef struct dirty_page {
+    const char *source, *output;
+    record_hash front, history; /* history: as it is now */
+    record_reader context;
+    previous_page previous;
+    buf file;
+} dirty_page;
+
+typedef struct dirty_list {
+    dirty_page *items;
+    size_t count, cap;
+} dirty_list;
+
+/* An output made by the patch build, to publish once all are made. */
+typedef struct made_output {
+    char *path;
+    buf data;
+} made_output;
+
+typedef struct made_list {
+    made_output *items;
+    size_t count, cap;
+} made_list;
+
+static void add_made(void *ctx, const char *path, const char *data, size_t len)
+{
+    made_list *l = ctx;
+    if (l->count == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->items = realloc(l->items, l->cap * sizeof *l->items);
+        if (l->items == NULL)
+            abort();
+    }
+    made_output *m = &l->items[l->count++];
+    m->path = strdup(path);
+    if (m->path == NULL)
+        abort();
+    m->data = (buf)BUF_INIT;
+    buf_append(&m->data, data, len);
+}
+
+/* Reads "page contexts" (in the base) and "context delta" (the histories of
+ * the pages patch builds remade since): the pages to remake (in changed, or
+ * with another history now) into dirty, and the new "context delta" into
+ * out. False when the record is damaged or lacks a changed file. */
+static bool find_dirty_pages(renderer *r, const record *rec, const strmap *changed,
+                             size_t changed_count, dirty_list *dirty, buf *out)
+{
+    strmap remade = STRMAP_INIT; /* source path -> its history hash since */
+    record_reader delta = record_reader_of(rec, "context delta");
+    for (uint64_t n = delta.at ? record_read_number(&delta) : 0; n > 0 && !delta.failed; n--) {
+        const char *source = record_read_string(&delta, NULL);
+        strmap_put(&remade, source, (void *)delta.at);
+        record_read_hash(&delta);
+    }
+    record_reader rr = record_reader_of(rec, "page contexts");
+    uint64_t count = record_read_number(&rr);
+    buf entries = BUF_INIT;
+    size_t found = 0, remade_now = 0;
+    for (uint64_t i = 0; i < count && !rr.failed && !delta.failed; i++) {
+        dirty_page d = {0};
+        d.source = record_read_string(&rr, NULL);
+        d.output = record_read_string(&rr, NULL);
+        d.front = record_read_hash(&rr);
+        record_hash history = record_read_hash(&rr);
+        d.context = rr;
+        if (!skip_value(&rr, 0))
+            break;
+        const uint8_t *since = strmap_get(&remade, d.source);
+        if (since != NULL) {
+            record_reader hr = {since, since + 16, false};
+            history = record_read_hash(&hr);
+        }
+        d.history = history_hash(r, d.source);
+        bool is_changed = strmap_get(changed, d.source) != NULL;
+        found += is_changed;
+        bool is_dirty = is_changed || !record_hash_equal(history, d.history);
+        if (is_dirty || since != NULL) {
+            record_write_string(&entries, d.source, strlen(d.source));
+            record_write_hash(&entries, d.history);
+            remade_now++;
+        }
+        if (!is_dirty)
+            continue;
+        if (dirty->count == dirty->cap) {
+            dirty->cap = dirty->cap ? 2 * dirty->cap : 16;
+            dirty->items = realloc(dirty->items, dirty->cap * sizeof *dirty->items);
+            if (dirty->items == NULL)
+                abort();
+        }
+        dirty->items[dirty->count++] = d;
+    }
+    record_write_number(out, remade_now);
+    buf_append(out, entries.data, entries.len);
+    buf_free(&entries);
+    strmap_free(&remade);
+    return !rr.failed && !delta.failed && record_reader_done(&rr) && found == changed_count;
+}
+
+/* Finds each dirty page's entry in "pages" (in the base: its search
+ * document is as it was); false when one is missing. */
+static bool find_previous_pages(const record *rec, dirty_list *dirty, const strmap *by_output)
+{
+    record_reader counted = record_reader_of(rec, "page count");
+    uint64_t count = record_read_number(&counted);
+    record_reader rr = record_reader_of(rec, "pages");
+    size_t found = 0;
+    for (uint64_t i = 0; i < count && !rr.failed && !counted.failed; i++) {
+        const char *path = record_read_string(&rr, NULL);
+        previous_page prev;
+        prev.inputs = record_read_hash(&rr);
+        prev.output = record_read_hash(&rr);
+        prev.document = record_read_number(&rr);
+        prev.links = rr;
+        for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+            record_read_string(&rr, NULL);
+            record_read_string(&rr, NULL);
+        }
+        dirty_page *d = rr.failed ? NULL : strmap_get(by_output, path);
+        if (d != NULL) {
+            found++;
+            d->previous = prev;
+        }
+    }
+    return !rr.failed && !counted.failed && found == dirty->count;
+}
+
+/* Remakes dirty page d. Returns 1, or 0 when a patch build cannot. */
+static int remake_page(renderer *r, dirty_page *d, arena *a)
+{
+    const source_file *f = source_find(r->tree, d->source);
+    page *p = f ? pages_read_one(a, &r->site->config, f, r->diags) : NULL;
+    if (p == NULL || r->diags->count > 0 || strcmp(p->output_path, d->output) != 0 ||
+        !record_hash_equal(front_hash(r, p), d->front) || !patchable(r, p) ||
+        (d->previous.document != 0) != is_searchable(p))
+        return 0;
+    value *page_value = read_value(&r->scratch, &d->context, 0);
+    if (page_value == NULL)
+        return 0;
+    put_history(&r->scratch, r->site, p, page_value);
+    value *site_value = site_for_page(r, p);
+    r->patch_document = d->previous.document != 0 ? (size_t)d->previous.document - 1 : 0;
+    index_patch *patch = r->patch;
+    if (d->previous.document == 0)
+        r->patch = NULL;
+    page_markdown md;
+    int made = render_markdown(r, p, false, &r->scratch, &md);
+    r->patch = patch;
+    if (made < 0 || r->patch_failed || r->diags->count > 0)
+        return 0;
+    r->links = md.links;
+    r->link_count = r->link_cap = md.link_count;
+    if (render_layout(r, p, site_value, page_value, &md, &d->file) < 0 || r->diags->count > 0)
+        return 0;
+    /* The base's "pages" keeps the page's fingerprint from before: a whole
+     * build after this one makes it again, which is right. */
+    r->rendered++;
+    return 1;
+}
+
+int render_patch(const site *s, const source_tree *tree, const template_set *layouts,
+                 publisher *pub, const char *const *changed, size_t changed_count,
+                 render_stats *stats, diag_list *diags)
+{
+    const record *rec = publish_previous(pub);
+    if (rec == NULL)
+        return 0;
+    diag_list quiet = DIAG_LIST_INIT; /* any message: the whole build gives it */
+    size_t urls_len;
+    const uint8_t *urls = record_section(rec, "page urls", &urls_len);
+    renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = &quiet,
+                  .pages_record = BUF_INIT, .contexts_record = BUF_INIT, .page_urls = urls,
+                  .page_urls_len = urls_len};
+    r.hasher = record_hasher_new();
+    r.layout_hasher = record_hasher_new();
+    strmap changed_set = STRMAP_INIT, by_output = STRMAP_INIT, writing = STRMAP_INIT;
+    dirty_list dirty = {0};
+    made_list made = {0};
+    buf contexts = BUF_INIT;
+    arena pages_arena = ARENA_INIT;
+    int result = 0;
+    record_reader terms = record_reader_of(rec, "glossary terms");
+    r.patch = index_patch_begin(s, rec);
+    if (urls == NULL || r.patch == NULL || !read_terms(&r, &terms) ||
+        !record_has_own(rec, RECORD_BASE_SECTION))
+        goto done;
+    r.site_value = make_site_value(&r.persistent, s, false);
+    r.site_inputs = hash_site_inputs(&r);
+    for (size_t i = 0; i < changed_count; i++)
+        strmap_put(&changed_set, changed[i], (void *)changed[i]);
+    if (!find_dirty_pages(&r, rec, &changed_set, changed_count, &dirty, &contexts))
+        goto done;
+    for (size_t i = 0; i < dirty.count; i++)
+        if (strmap_put(&by_output, dirty.items[i].output, &dirty.items[i]) != NULL)
+            goto done;
+    if (!find_previous_pages(rec, &dirty, &by_output))
+        goto done;
+    for (size_t i = 0; i < dirty.count; i++) {
+        int remade = remake_page(&r, &dirty.items[i], &pages_arena);
+        arena_free(&r.scratch);
+        r.links = NULL;
+        r.link_count = r.link_cap = 0;
+        if (remade == 0)
+            goto done;
+        add_made(&made, dirty.items[i].output, dirty.items[i].file.data, dirty.items[i].file.len);
+    }
+    if (index_patch_prepare(r.patch, add_made, &made) != 1)
+        goto done;
+    for (size_t i = 0; i < made.count; i++)
+        strmap_put(&writing, made.items[i].path, &made.items[i]);
+    result = publish_keep_others(pub, &writing, diags);
+    if (result != 1)
+        goto done;
+    for (size_t i = 0; i < made.count; i++)
+        if (publish_write(pub, made.items[i].path, made.items[i].data.data,
+                          made.items[i].data.len, diags) < 0)
+            result = -1;
+    /* The large sections stay in the base; what changed goes beside. */
+    publish_keep_base(pub);
+    index_patch_record(r.patch, pub);
+    publish_record(pub, "context delta", &contexts);
+    record_reader counted = record_reader_of(rec, "page count");
+    stats->pages = (size_t)record_read_number(&counted);
+    stats->rendered = r.rendered;
+    size_t prefix = strlen(ASSETS_FOLDER "/");
+    for (size_t i = 0; i < tree->count; i++)
+        stats->assets += strncmp(tree->files[i].path, ASSETS_FOLDER "/", prefix) == 0;
+done:
+    for (size_t i = 0; i < dirty.count; i++) {
+        buf_free(&dirty.items[i].file);
+    }
+    free(dirty.items);
+    for (size_t i = 0; i < made.count; i++) {
+        free(made.items[i].path);
+        buf_free(&made.items[i].data);
+    }
+    free(made.items);
+    strmap_free(&changed_set);
+    strmap_free(&by_output);
+    strmap_free(&writing);
+    buf_free(&contexts);
+    arena_free(&pages_arena);
+    index_patch_free(r.patch);
+    record_hasher_free(r.hasher);
+    record_hasher_free(r.layout_hasher);
+    free_layout_inputs(&r.layout_inputs);
+    arena_free(&r.scratch);
+    arena_free(&r.persistent);
+    diag_list_free(&quiet);
+    return result;
 }

@@ -169,6 +169,67 @@ else
     not_ok "unchanged files kept their inode" "$inode_errors (SEED=$start_seed)"
 fi
 
+# --- patch builds: when only Markdown bodies or histories changed, the build
+# reads only those pages (render_patch); the site must still be the one a
+# full build makes. Each step adds to bodies sentences copied from a page of
+# the same folder (words the site has), or leaves content as it is and only
+# commits it, or adds a word no page has (which a patch cannot do: the build
+# must then fall back to the whole build). ---
+# copy_line FOLDER FILE: appends to FOLDER/FILE a body line of another file there.
+copy_line() {
+    pick "$1" .md
+    line=$(awk 'f > 1 && length($0) > 40 && !/^[#>|-]/ { print; exit } /^---$/ { f++ }' "$repo/$1/$picked")
+    printf '
+%s
+' "${line:-Het team evalueerde de aanpak met de school.}" >>"$repo/$1/$2"
+}
+# build_both: builds incrementally and fully and compares; counts patch builds.
+patch_steps=0 patched=0 patch_differ=0 fell_back=0
+build_both() {
+    patch_steps=$((patch_steps + 1))
+    "$handbook" build --repo "$repo" -o "$inc" >"$tmp/inc.out" 2>&1 || { cat "$tmp/inc.out"; patch_differ=$((patch_differ + 1)); return; }
+    if grep -q "only the changed pages were read" "$tmp/inc.out"; then
+        patched=$((patched + 1))
+        [ "$1" = new-word ] && { echo "# step $patch_steps ($1): patched, but a new word needs the whole index"; patch_differ=$((patch_differ + 1)); }
+    else
+        [ "$1" = new-word ] && fell_back=$((fell_back + 1))
+    fi
+    rm -rf "$full" "$tmp/www/.full."*
+    "$handbook" build --repo "$repo" -o "$full" >/dev/null 2>&1
+    if ! diff -r "$full" "$inc" >"$tmp/diff" 2>&1; then
+        patch_differ=$((patch_differ + 1))
+        echo "# patch step $patch_steps ($1): the sites differ"
+        sed 's/^/#   /' "$tmp/diff" | head -10
+    fi
+}
+"$handbook" build --repo "$repo" -o "$inc" >/dev/null 2>&1
+step=0
+while [ $step -lt 12 ]; do
+    step=$((step + 1))
+    random 5
+    case $r in
+    0) pick practices .md; target=$picked; copy_line practices "$target"; kind=one-body ;;
+    1) pick practices .md; target=$picked; copy_line practices "$target"
+       pick practices .md; target=$picked; copy_line practices "$target"; kind=two-bodies ;;
+    2) pick content/models .md; target=$picked; copy_line content/models "$target"; kind=model-body ;;
+    3) pick practices .md; target=$picked; copy_line practices "$target"
+       build_both uncommitted  # the page says it has uncommitted changes
+       kind=history-only ;;    # then only its history changes
+    *) pick practices .md
+       printf '
+Hier staat het woord kwispelwoord%d.
+' "$step" >>"$repo/practices/$picked"
+       kind=new-word ;;
+    esac
+    git -C "$repo" commit -qam "stap $step"
+    build_both "$kind"
+done
+if [ $patch_differ -eq 0 ] && [ $patched -ge $((patch_steps / 2)) ] && [ $fell_back -gt 0 ]; then
+    ok "patch builds give the site a full build gives ($patched of $patch_steps builds patched, $fell_back fell back for a new word)"
+else
+    not_ok "patch builds give the site a full build gives" "$patch_differ differ, $patched of $patch_steps patched, $fell_back fell back (SEED=$start_seed)"
+fi
+
 # --- one practice example edited: only the pages that show it are rendered ---
 pick practices .md
 printf '\nEen zin erbij.\n' >>"$repo/practices/$picked"
