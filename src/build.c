@@ -30,15 +30,9 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* HANDBOOK_TIMINGS=1: a line per stage on stderr, for finding where a
- * build spends its time. */
-static double stage_start;
 static void stage(const char *name)
 {
-    double now = seconds_now();
-    if (getenv("HANDBOOK_TIMINGS") && name)
-        fprintf(stderr, "timing: %-14s %7.1f ms\n", name, (now - stage_start) * 1000);
-    stage_start = now;
+    diag_timing(name);
 }
 
 /* The history, read in a thread of its own while the files are read and the
@@ -173,13 +167,32 @@ static bool changed_sources(const record *previous, const build_options *opts,
     return !rr.failed && record_reader_done(&rr);
 }
 
+/* The content files of the previous build's "sources" (not handbook.yaml or
+ * the layouts, which every build reads), with their blob ids, into known;
+ * false when it has none. */
+static bool known_sources(const record *previous, strmap *known)
+{
+    record_reader rr = record_reader_of(previous, "sources");
+    if (previous == NULL || rr.at == NULL)
+        return false;
+    record_read_string(&rr, NULL);
+    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+        const char *path = record_read_string(&rr, NULL);
+        const char *blob = record_read_string(&rr, NULL);
+        if (!rr.failed && strcmp(path, CONFIG_FILE) != 0 &&
+            strncmp(path, LAYOUTS_FOLDER "/", strlen(LAYOUTS_FOLDER "/")) != 0)
+            strmap_put(known, path, (void *)blob);
+    }
+    return !rr.failed && known->count > 0;
+}
+
 /* Makes the site by patching the previous one (render_patch) when only
  * Markdown bodies, or histories, changed. Returns 1 when done, 0 when the
  * whole build must run (nothing published but the history's section), -1
  * on error. */
-static int patch_site(const build_options *opts, const source_tree *tree, site *s,
-                      publisher *pub, history_job *history, render_stats *stats,
-                      diag_list *diags)
+static int patch_site(const build_options *opts, const source_options *source,
+                      const source_tree *tree, site *s, publisher *pub, history_job *history,
+                      render_stats *stats, diag_list *diags)
 {
     const record *previous = publish_previous(pub);
     const char **changed = NULL;
@@ -191,7 +204,8 @@ static int patch_site(const build_options *opts, const source_tree *tree, site *
         render_load_layouts(tree, s, layouts, &quiet) == 0 && quiet.count == 0) {
         result = finish_history(history, pub, diags) < 0
                      ? -1
-                     : render_patch(s, tree, layouts, pub, changed, count, stats, diags);
+                     : render_patch(s, source, tree, layouts, pub, changed, count, stats,
+                                    diags);
     }
     diag_list_free(&quiet);
     template_set_free(layouts);
@@ -213,8 +227,10 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
                            .lock = PTHREAD_MUTEX_INITIALIZER,
                            .files_given = PTHREAD_COND_INITIALIZER};
 
-    source_options source = {opts->repo_dir ? opts->repo_dir : ".", opts->ref, content_roots};
+    source_options source = {opts->repo_dir ? opts->repo_dir : ".", opts->ref, content_roots,
+                             NULL};
     source_tree tree = {0};
+    strmap known = STRMAP_INIT;
     /* Only a build shows history; a check (the push hook) needs none. The
      * lock first: the build record of the published site is read under it. */
     if (opts->output_dir != NULL) {
@@ -227,6 +243,10 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         history.out = &s.history;
         /* The walk over the commits runs beside the source stage. */
         start_history(&history);
+        /* A patch build may follow: the content files it does not need
+         * are then not read (source_options.known). */
+        if (known_sources(history.previous, &known))
+            source.known = &known;
     }
     if (source_read(&a, &source, &tree, diags) < 0)
         goto done;
@@ -246,13 +266,21 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         goto done;
     render_stats stats = {0};
     if (pub != NULL) {
-        int patched = patch_site(opts, &tree, &s, pub, &history, &stats, diags);
+        int patched = patch_site(opts, &source, &tree, &s, pub, &history, &stats, diags);
         stage("patch");
         if (patched < 0)
             goto done;
         result->patched = patched == 1;
         if (patched == 1)
             goto rendered;
+        if (source.known != NULL) {
+            /* The whole build needs every file: read them all. */
+            wait_for_history(&history);
+            source.known = NULL;
+            if (source_read(&a, &source, &tree, diags) < 0)
+                goto done;
+            stage("source again");
+        }
     }
     /* Parse every page and load every layout before rendering, so that one
      * run reports all mistakes. */
@@ -299,6 +327,7 @@ done:
     strmap_free(&s.by_source);
     strmap_free(&s.failed);
     strmap_free(&s.history);
+    strmap_free(&known);
     template_set_free(layouts);
     arena_free(&history.arena);
     buf_free(&history.record);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -119,4 +120,15 @@ void diag_list_free(diag_list *list)
     }
     free(list->items);
     *list = (diag_list)DIAG_LIST_INIT;
+}
+
+void diag_timing(const char *name)
+{
+    static double start;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (name != NULL && getenv("HANDBOOK_TIMINGS"))
+        fprintf(stderr, "timing: %-14s %7.1f ms\n", name, (now - start) * 1000);
+    start = now;
 }

@@ -55,4 +55,9 @@ void diag_list_append(diag_list *list, diag_list *from);
 
 void diag_list_free(diag_list *list);
 
+/* HANDBOOK_TIMINGS=1: writes "timing: NAME  N ms" on stderr, the time since
+ * the call before (name NULL: only starts the clock), for finding where a
+ * build spends its time. One thread (the build's) calls it. */
+void diag_timing(const char *name);
+
 #endif

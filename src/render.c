@@ -1516,10 +1516,12 @@ static bool find_previous_pages(const record *rec, dirty_list *dirty, const strm
 }
 
 /* Remakes dirty page d. Returns 1, or 0 when a patch build cannot. */
-static int remake_page(renderer *r, dirty_page *d, arena *a)
+static int remake_page(renderer *r, const source_options *source, dirty_page *d, arena *a)
 {
-    const source_file *f = source_find(r->tree, d->source);
-    page *p = f ? pages_read_one(a, &r->site->config, f, r->diags) : NULL;
+    source_file *f = (source_file *)source_find(r->tree, d->source);
+    if (f == NULL || source_fill(a, source, f) < 0) /* not read: its history changed */
+        return 0;
+    page *p = pages_read_one(a, &r->site->config, f, r->diags);
     if (p == NULL || r->diags->count > 0 || strcmp(p->output_path, d->output) != 0 ||
         !record_hash_equal(front_hash(r, p), d->front) || !patchable(r, p) ||
         (d->previous.document != 0) != is_searchable(p))
@@ -1548,9 +1550,9 @@ static int remake_page(renderer *r, dirty_page *d, arena *a)
     return 1;
 }
 
-int render_patch(const site *s, const source_tree *tree, const template_set *layouts,
-                 publisher *pub, const char *const *changed, size_t changed_count,
-                 render_stats *stats, diag_list *diags)
+int render_patch(const site *s, const source_options *source, const source_tree *tree,
+                 const template_set *layouts, publisher *pub, const char *const *changed,
+                 size_t changed_count, render_stats *stats, diag_list *diags)
 {
     const record *rec = publish_previous(pub);
     if (rec == NULL)
@@ -1570,7 +1572,9 @@ int render_patch(const site *s, const source_tree *tree, const template_set *lay
     arena pages_arena = ARENA_INIT;
     int result = 0;
     record_reader terms = record_reader_of(rec, "glossary terms");
+    diag_timing(NULL);
     r.patch = index_patch_begin(s, rec);
+    diag_timing("  index begin");
     if (urls == NULL || r.patch == NULL || !read_terms(&r, &terms) ||
         !record_has_own(rec, RECORD_BASE_SECTION))
         goto done;
@@ -1580,13 +1584,15 @@ int render_patch(const site *s, const source_tree *tree, const template_set *lay
         strmap_put(&changed_set, changed[i], (void *)changed[i]);
     if (!find_dirty_pages(&r, rec, &changed_set, changed_count, &dirty, &contexts))
         goto done;
+    diag_timing("  dirty pages");
     for (size_t i = 0; i < dirty.count; i++)
         if (strmap_put(&by_output, dirty.items[i].output, &dirty.items[i]) != NULL)
             goto done;
     if (!find_previous_pages(rec, &dirty, &by_output))
         goto done;
+    diag_timing("  previous pages");
     for (size_t i = 0; i < dirty.count; i++) {
-        int remade = remake_page(&r, &dirty.items[i], &pages_arena);
+        int remade = remake_page(&r, source, &dirty.items[i], &pages_arena);
         arena_free(&r.scratch);
         r.links = NULL;
         r.link_count = r.link_cap = 0;
@@ -1594,11 +1600,14 @@ int render_patch(const site *s, const source_tree *tree, const template_set *lay
             goto done;
         add_made(&made, dirty.items[i].output, dirty.items[i].file.data, dirty.items[i].file.len);
     }
+    diag_timing("  remake pages");
     if (index_patch_prepare(r.patch, add_made, &made) != 1)
         goto done;
+    diag_timing("  index patch");
     for (size_t i = 0; i < made.count; i++)
         strmap_put(&writing, made.items[i].path, &made.items[i]);
     result = publish_keep_others(pub, &writing, diags);
+    diag_timing("  keep others");
     if (result != 1)
         goto done;
     for (size_t i = 0; i < made.count; i++)

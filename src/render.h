@@ -58,12 +58,14 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
  * those pages from the record (their context but for the history is as the
  * previous build made it), patches the search index (index_patch_*), and
  * publishes every other file again as it was: the site a whole build would
- * make. s needs its config and history, not its pages. Returns 1; 0 when a
+ * make. s needs its config and history, not its pages; tree may lack the
+ * contents of unchanged files (source_options.known): they are read from
+ * source when needed. Returns 1; 0 when a
  * patch build cannot give that (another file changed, a link to a new
  * address, any message about the pages: build the whole site then; nothing
  * was published); -1 on an error in diags. */
-int render_patch(const site *s, const source_tree *tree, const template_set *layouts,
-                 publisher *pub, const char *const *changed, size_t changed_count,
-                 render_stats *stats, diag_list *diags);
+int render_patch(const site *s, const source_options *source, const source_tree *tree,
+                 const template_set *layouts, publisher *pub, const char *const *changed,
+                 size_t changed_count, render_stats *stats, diag_list *diags);
 
 #endif

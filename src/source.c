@@ -236,6 +236,7 @@ typedef struct reader {
      * has (index_blob_id); off where a git filter could change bytes. */
     bool index_ids;
     struct timespec index_time; /* when the index was written */
+    const strmap *known; /* source_options.known */
 
     /* Commit (tree_mode true). */
     bool tree_mode;
@@ -564,6 +565,18 @@ static node_kind kind_of_mode(mode_t mode)
 static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
                         const char *canon, const char **data_out, size_t *len_out, git_oid *id)
 {
+    const char *known = r->known ? strmap_get(r->known, path) : NULL;
+    struct stat known_st;
+    if (known != NULL && fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(known_st.st_mode) && index_blob_id(r, canon, &known_st, id)) {
+        char hex[GIT_OID_HEXSZ + 1];
+        git_oid_tostr(hex, sizeof hex, id);
+        if (strcmp(hex, known) == 0 && size_allowed(r, path, (size_t)known_st.st_size)) {
+            *data_out = NULL; /* as the caller has it: not read */
+            *len_out = (size_t)known_st.st_size;
+            return 0;
+        }
+    }
     int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         path_error(r, path, "cannot open the file: %s; check its permissions", strerror(errno));
@@ -1234,6 +1247,7 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
         .roots = opts->roots,
         .repo_dir = opts->repo_dir != NULL ? opts->repo_dir : ".",
         .root_fd = -1,
+        .known = opts->known,
     };
     buf display = BUF_INIT, canon = BUF_INIT;
     git_libgit2_init();
@@ -1343,4 +1357,46 @@ const source_file *source_find(const source_tree *tree, const char *path)
             hi = mid;
     }
     return NULL;
+}
+
+int source_fill(arena *a, const source_options *opts, source_file *f)
+{
+    if (f->data != NULL)
+        return 0;
+    if (opts->ref != NULL)
+        return -1;
+    /* The path was checked when it was read (names, links inside the
+     * repository); the bytes must still be those of its blob. */
+    buf path = BUF_INIT;
+    buf_printf(&path, "%s/%s", opts->repo_dir ? opts->repo_dir : ".", f->path);
+    int fd = open(path.data, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    buf_free(&path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != f->len) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char *data = arena_alloc_raw(a, f->len + 1);
+    size_t got = 0;
+    while (got < f->len) {
+        ssize_t n = read(fd, data + got, f->len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    data[got] = '\0';
+    git_oid id;
+    char hex[GIT_OID_HEXSZ + 1];
+    git_libgit2_init();
+    bool same = got == f->len && git_odb_hash(&id, data, got, GIT_OBJECT_BLOB) == 0 &&
+                strcmp(git_oid_tostr(hex, sizeof hex, &id), f->blob_id) == 0;
+    git_libgit2_shutdown();
+    if (!same)
+        return -1;
+    f->data = data;
+    return 0;
 }

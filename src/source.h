@@ -39,6 +39,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "strmap.h"
 
 /* A larger file is refused: limits memory per file; handbook pages, data files and
  * templates are a few KiB, and even a photo or PDF in content/ stays under 16 MiB. */
@@ -92,6 +93,11 @@ typedef struct source_options {
                                  {"handbook.yaml", "content", "practices", "layouts", NULL};
                                  other top-level entries are neither read nor checked;
                                  a root that does not exist is no error. NULL: read all. */
+    const strmap *known;      /* NULL, or repository path -> blob id (hex) of files the
+                                 caller has seen: in a working-tree read, such a file that
+                                 git's index says is still that blob (as git status
+                                 decides) is not read: its data is NULL (len its size);
+                                 source_fill reads it when needed */
 } source_options;
 
 /* Reads the files of opts->repo_dir into *out. Returns 0, or -1 after adding every
@@ -104,6 +110,11 @@ typedef struct source_options {
  * arena; nothing else needs freeing. Opens and closes the repository itself;
  * libgit2 is initialized and shut down inside the call. */
 int source_read(arena *a, const source_options *opts, source_tree *out, diag_list *diags);
+
+/* Reads the contents of f, a file a read with opts->known left unread, into
+ * the arena. Returns 0, or -1 when it cannot be read or its bytes are no
+ * longer those of its blob id (it changed since: read everything again). */
+int source_fill(arena *a, const source_options *opts, source_file *f);
 
 /* Returns the file at path in tree (binary search), or NULL. */
 const source_file *source_find(const source_tree *tree, const char *path);

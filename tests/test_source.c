@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "source.h"
+#include "strmap.h"
 #include "testlib.h"
 
 static char tmp[64]; /* the test's own folder under /tmp */
@@ -101,7 +102,7 @@ static int read_dir(arena *a, const char *dir, const char *ref, const char *cons
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", tmp, dir);
-    source_options o = {path, ref, roots};
+    source_options o = {path, ref, roots, NULL};
     return source_read(a, &o, out, d);
 }
 
@@ -509,6 +510,50 @@ static void test_index_ids(void)
     arena_free(&a);
 }
 
+/* With the blob ids a build saw (source_options.known), files git's index
+ * says are still those blobs are not read; source_fill reads one when
+ * needed, and refuses a file that changed since. An edited file is read. */
+static void test_known_files(void)
+{
+    SH("git -c init.defaultBranch=main init -q known");
+    write_file("known/handbook.yaml", "title: t\n");
+    write_file("known/content/same.md", "Blijft zo.\n");
+    write_file("known/content/edited.md", "Eerste versie.\n");
+    SH("cd known && git add -A && git commit -q -m one && sleep 0.05 && "
+       "git update-index -q --really-refresh --force-write-index");
+    write_file("known/content/edited.md", "Tweede versie, langer.\n");
+    arena a = ARENA_INIT;
+    diag_list d = DIAG_LIST_INIT;
+    char same[64], edited[64], path[256];
+    sh_out(same, sizeof same, "cd known && git rev-parse HEAD:content/same.md");
+    sh_out(edited, sizeof edited, "cd known && git rev-parse HEAD:content/edited.md");
+    same[40] = edited[40] = '\0';
+    strmap known = STRMAP_INIT;
+    strmap_put(&known, "content/same.md", same);
+    strmap_put(&known, "content/edited.md", edited);
+    snprintf(path, sizeof path, "%s/known", tmp);
+    source_options opts = {path, NULL, ROOTS, &known};
+    source_tree t;
+    CHECK(source_read(&a, &opts, &t, &d) == 0);
+    source_file *kept = (source_file *)source_find(&t, "content/same.md");
+    const source_file *changed = source_find(&t, "content/edited.md");
+    CHECK(kept != NULL && kept->data == NULL && kept->len == strlen("Blijft zo.\n"));
+    CHECK_STR(id_of(&t, "content/same.md"), same);
+    CHECK(changed != NULL && changed->data != NULL &&
+          strcmp(changed->data, "Tweede versie, langer.\n") == 0);
+    CHECK(source_find(&t, "handbook.yaml")->data != NULL);
+    CHECK(kept != NULL && source_fill(&a, &opts, kept) == 0 && kept->data != NULL &&
+          strcmp(kept->data, "Blijft zo.\n") == 0);
+    /* Changed after the read (same size): refused. */
+    CHECK(source_read(&a, &opts, &t, &d) == 0);
+    kept = (source_file *)source_find(&t, "content/same.md");
+    write_file("known/content/same.md", "Blijft zus\n");
+    CHECK(kept != NULL && kept->data == NULL && source_fill(&a, &opts, kept) < 0);
+    strmap_free(&known);
+    diag_list_free(&d);
+    arena_free(&a);
+}
+
 /* A blob whose stored contents are another blob's (bit rot, or a hand-made
  * object store) is refused, even with libgit2's own check of objects off, as
  * the history walk has it while the source stage runs. */
@@ -906,6 +951,7 @@ int main(void)
     RUN(test_repository_errors);
     RUN(test_damaged_blob);
     RUN(test_index_ids);
+    RUN(test_known_files);
     RUN(test_hostile_tree);
     RUN(test_worktree_hostile_names);
     RUN(test_worktree_links);
