@@ -1023,22 +1023,59 @@ static double posting_score(const doc_entry *docs, const double average[FIELD_KI
     return idf * tf * (BM25_K1 + 1) / (tf + BM25_K1);
 }
 
-/* A term's count postings from c, scored among doc_count documents (docs:
- * their lengths): its scale into scale, the postings packed (gap, score
- * steps, section * 2 + title bit) into packed. */
-static void pack_postings(const doc_entry *docs, const double average[FIELD_KINDS],
-                          size_t doc_count, posting_cursor c, size_t count, char scale[32],
-                          buf *packed)
+/* A term's two best scores, the higher first (a tie: the lower document
+ * first): a patch that changes neither, nor beats the first, leaves the
+ * term's scale and every other score as they were. */
+typedef struct score_top {
+    double score[2];
+    uint32_t doc[2]; /* + 1; 0: none */
+} score_top;
+
+/* Puts document doc's score into top. */
+static void note_score(score_top *top, uint32_t doc, double score)
+{
+    for (int k = 0; k < 2; k++) {
+        if (top->doc[k] == 0 || score > top->score[k] ||
+            (score == top->score[k] && doc + 1 < top->doc[k])) {
+            if (k == 0) {
+                top->score[1] = top->score[0];
+                top->doc[1] = top->doc[0];
+            }
+            top->score[k] = score;
+            top->doc[k] = doc + 1;
+            return;
+        }
+    }
+}
+
+static double idf_of(size_t doc_count, size_t count)
 {
     double n = (double)doc_count, df = (double)count;
-    double idf = log(1.0 + (n - df + 0.5) / (df + 0.5));
-    double best = 0;
+    return log(1.0 + (n - df + 0.5) / (df + 0.5));
+}
+
+/* The score steps of a score, as the page reads them. */
+static uint32_t score_steps(double score, double step)
+{
+    long steps = step > 0 ? lround(score / step) : 1;
+    return (uint32_t)(steps < 1 ? 1 : steps > SCORE_STEPS ? SCORE_STEPS : steps);
+}
+
+/* A term's count postings from c, scored among doc_count documents (docs:
+ * their lengths): its scale into scale, the postings packed (gap, score
+ * steps, section * 2 + title bit) into packed, its two best into top. */
+static void pack_postings(const doc_entry *docs, const double average[FIELD_KINDS],
+                          size_t doc_count, posting_cursor c, size_t count, char scale[32],
+                          buf *packed, score_top *top)
+{
+    double idf = idf_of(doc_count, count);
+    *top = (score_top){{0, 0}, {0, 0}};
     posting_cursor first = c;
     for (size_t i = 0; i < count; i++) {
-        double score = posting_score(docs, average, next_posting(&c), idf);
-        if (score > best)
-            best = score;
+        const posting *p = next_posting(&c);
+        note_score(top, p->doc, posting_score(docs, average, p, idf));
     }
+    double best = top->score[0];
     snprintf(scale, 32, "%.6g", best / SCORE_STEPS);
     double step = strtod(scale, NULL); /* the scale as the page reads it */
     buf_clear(packed);
@@ -1046,9 +1083,8 @@ static void pack_postings(const doc_entry *docs, const double average[FIELD_KIND
     c = first;
     for (size_t i = 0; i < count; i++) {
         const posting *p = next_posting(&c);
-        long steps = step > 0 ? lround(posting_score(docs, average, p, idf) / step) : 1;
         pack_number(packed, i ? p->doc - previous : p->doc + 1);
-        pack_number(packed, (uint32_t)(steps < 1 ? 1 : steps > SCORE_STEPS ? SCORE_STEPS : steps));
+        pack_number(packed, score_steps(posting_score(docs, average, p, idf), step));
         /* The title bit lets the page favour documents with every query word
          * in the title. */
         pack_number(packed, p->best_section * 2 + (p->tf[FIELD_TITLE] > 0));
@@ -1076,15 +1112,16 @@ static void own_file_path(unsigned file, char path[64])
 }
 
 static void write_patch_entry(index_builder *ix, const term *t, unsigned file, const char *text,
-                              size_t text_len);
+                              size_t text_len, const score_top *top, record_hash own);
 
 static void write_postings(index_builder *ix, buf *out, const char *stem)
 {
     const term *t = strmap_get(&ix->terms, stem);
     char scale[32];
     buf *packed = &ix->packed;
+    score_top top;
     pack_postings(ix->docs, ix->average_length, ix->doc_count, postings_of(t), t->count, scale,
-                  packed);
+                  packed, &top);
     unsigned file = 0;
     if (packed->len > OWN_FILE_BYTES) {
         file = ix->own_files++;
@@ -1096,7 +1133,9 @@ static void write_postings(index_builder *ix, buf *out, const char *stem)
     append_term_value(out, scale, packed, file);
     if (ix->term_entry != NULL)
         write_patch_entry(ix, t, packed->len > OWN_FILE_BYTES ? file + 1 : 0, out->data + start,
-                          out->len - start);
+                          out->len - start, &top,
+                          packed->len > OWN_FILE_BYTES ? record_hash_of(packed->data, packed->len)
+                                                       : (record_hash){0, 0});
 }
 
 static const char **sorted_keys(const strmap *map, size_t *count)
@@ -1682,10 +1721,11 @@ int index_append(index_builder *ix, index_builder *part)
  *   per term: where its entry starts in the entries below;
  *   the compound pairs (whole and part term ids) in merge order;
  *   the length of the entries, and the entries: per term, in shard order,
- *   its postings file + 1 (0: in line), its value in the shard (a record
- *   string) and its postings after compounds (record numbers: the count,
- *   then per posting the gap to the previous document, twice each field's
- *   count, and the best section).
+ *   its state (write_term_state: its count of postings, its postings file
+ *   + 1 (0: in line), its value in the shard, its two best scores, the hash
+ *   of its postings file) and its postings after compounds (record
+ *   numbers: per posting the gap to the previous document, twice each
+ *   field's count, and the best section).
  *
  * A patch build leaves this section and "index" as they are (in the
  * record's base) and writes what it changed into "search delta" (see
@@ -1704,14 +1744,51 @@ static void put_u32s(buf *out, const uint32_t *items, size_t count)
         put_u32(out, items[i]);
 }
 
+/* A term's state: what a patch needs besides its postings. */
+typedef struct term_state {
+    uint64_t count;    /* its postings */
+    uint64_t file;     /* its postings file + 1, or 0: in line */
+    const char *value; /* in its shard */
+    size_t value_len;
+    score_top top;
+    record_hash own;   /* the hash of its postings file */
+} term_state;
+
+static void write_term_state(buf *out, const term_state *st)
+{
+    record_write_number(out, st->count);
+    record_write_number(out, st->file);
+    record_write_string(out, st->value, st->value_len);
+    for (int k = 0; k < 2; k++) {
+        uint64_t bits;
+        memcpy(&bits, &st->top.score[k], sizeof bits);
+        record_write_number(out, st->top.doc[k]);
+        record_write_number(out, bits);
+    }
+    record_write_hash(out, st->own);
+}
+
+static bool read_term_state(record_reader *rr, term_state *st)
+{
+    st->count = record_read_number(rr);
+    st->file = record_read_number(rr);
+    st->value = record_read_string(rr, &st->value_len);
+    for (int k = 0; k < 2; k++) {
+        st->top.doc[k] = (uint32_t)record_read_number(rr);
+        uint64_t bits = record_read_number(rr);
+        memcpy(&st->top.score[k], &bits, sizeof bits);
+    }
+    st->own = record_read_hash(rr);
+    return !rr->failed;
+}
+
 static void write_patch_entry(index_builder *ix, const term *t, unsigned file, const char *text,
-                              size_t text_len)
+                              size_t text_len, const score_top *top, record_hash own)
 {
     buf *out = &ix->patch_entries;
     ix->term_entry[t->id] = (uint32_t)out->len;
-    record_write_number(out, file);
-    record_write_string(out, text, text_len);
-    record_write_number(out, t->count);
+    term_state st = {t->count, file, text, text_len, *top, own};
+    write_term_state(out, &st);
     uint32_t previous = 0;
     posting_cursor c = postings_of(t);
     for (const posting *p; (p = next_posting(&c)) != NULL;) {
@@ -1861,7 +1938,8 @@ static uint32_t get_u32(const uint8_t *p)
  * walks it (pack_postings). */
 typedef struct touched_term {
     uint32_t id;
-    posting_block *postings; /* malloc'ed */
+    posting_block *postings; /* malloc'ed; NULL: spliced */
+    buf packed;              /* spliced: its postings packed anew */
 } touched_term;
 
 /* A use of a term in one document: its posting there. */
@@ -1907,7 +1985,13 @@ struct index_patch {
      * use is at own_at[term] (own uses) or merged_at[term]. */
     uint32_t *own_stamp, *own_at, *merged_stamp, *merged_at, stamp;
     uint32_t *word_stamp;
+    uint32_t *old_stamp, *old_at; /* index_patch_page: the page's postings before */
     buf delta; /* the record's "search delta", after index_patch_prepare */
+    index_patch_reader read_published;
+    void *read_ctx;
+    const char *declined; /* why the last page could not be patched */
+    struct posting_edit *page_edits; /* this patch's pages' changes to postings, in order */
+    size_t page_edit_count, page_edit_cap;
 };
 
 static uint32_t table(const uint8_t *t, size_t i)
@@ -2027,16 +2111,18 @@ static bool read_delta(index_patch *ip, const record *r)
         uint64_t id = record_read_number(&rr);
         if (id >= ip->term_count)
             return false;
-        size_t value_len;
-        const char *term_value = record_read_string(&rr, &value_len);
-        ip->term_now[id] = (replaced_entry){(const uint8_t *)term_value, value_len, BUF_INIT};
+        const uint8_t *start = rr.at;
+        term_state st;
+        read_term_state(&rr, &st);
+        ip->term_now[id] = (replaced_entry){start, (size_t)(rr.at - start), BUF_INIT};
     }
     return !rr.failed && record_reader_done(&rr);
 }
 
 static bool collect_edits(index_patch *ip);
 
-index_patch *index_patch_begin(const site *s, const record *r)
+index_patch *index_patch_begin(const site *s, const record *r, index_patch_reader read_published,
+                               void *read_ctx)
 {
     size_t index_len, patch_len;
     const uint8_t *index = record_section(r, "index", &index_len);
@@ -2046,7 +2132,8 @@ index_patch *index_patch_begin(const site *s, const record *r)
         return NULL;
     index_patch *ip = zeroed(1, sizeof *ip);
     *ip = (index_patch){.site = s, .index = index, .index_len = index_len, .patch = patch,
-                        .patch_len = patch_len, .delta = BUF_INIT};
+                        .patch_len = patch_len, .delta = BUF_INIT,
+                        .read_published = read_published, .read_ctx = read_ctx};
     ip->doc_count = table(patch, 1);
     ip->word_count = table(patch, 2);
     ip->term_count = table(patch, 3);
@@ -2100,6 +2187,8 @@ index_patch *index_patch_begin(const site *s, const record *r)
     ip->merged_stamp = zeroed(terms + 1, sizeof *ip->merged_stamp);
     ip->merged_at = zeroed(terms + 1, sizeof *ip->merged_at);
     ip->word_stamp = zeroed(word_total + 1, sizeof *ip->word_stamp);
+    ip->old_stamp = zeroed(terms + 1, sizeof *ip->old_stamp);
+    ip->old_at = zeroed(terms + 1, sizeof *ip->old_at);
     if (!good || !read_delta(ip, r) || !collect_edits(ip)) {
         index_patch_free(ip);
         return NULL;
@@ -2111,8 +2200,10 @@ void index_patch_free(index_patch *ip)
 {
     if (ip == NULL)
         return;
-    for (size_t i = 0; i < ip->touched_count; i++)
+    for (size_t i = 0; i < ip->touched_count; i++) {
         free(ip->touched[i].postings);
+        buf_free(&ip->touched[i].packed);
+    }
     free(ip->touched);
     for (size_t d = 0; ip->doc_now != NULL && d < ip->doc_count; d++)
         buf_free(&ip->doc_now[d].owned);
@@ -2130,6 +2221,9 @@ void index_patch_free(index_patch *ip)
     free(ip->merged_stamp);
     free(ip->merged_at);
     free(ip->word_stamp);
+    free(ip->old_stamp);
+    free(ip->old_at);
+    free(ip->page_edits);
     buf_free(&ip->delta);
     free(ip);
 }
@@ -2226,18 +2320,36 @@ static bool edit_postings(posting_block **block, const posting *p, bool remove)
     return true;
 }
 
+/* Notes term id as touched by this patch, with its postings (NULL: it is
+ * spliced). */
+static touched_term *add_touched(index_patch *ip, uint32_t id, posting_block *postings)
+{
+    if (ip->touched_count == ip->touched_cap) {
+        ip->touched_cap = ip->touched_cap ? 2 * ip->touched_cap : 256;
+        ip->touched = realloc(ip->touched, ip->touched_cap * sizeof *ip->touched);
+        if (ip->touched == NULL)
+            abort();
+    }
+    ip->touched[ip->touched_count++] = (touched_term){id, postings, BUF_INIT};
+    ip->touched_at[id] = (uint32_t)ip->touched_count;
+    return &ip->touched[ip->touched_count - 1];
+}
+
 /* The term's postings, decoded from its entry on first use. NULL when the
  * entry is damaged. */
 static touched_term *touch_term(index_patch *ip, uint32_t id)
 {
-    if (ip->touched_at[id] != 0)
-        return &ip->touched[ip->touched_at[id] - 1];
+    touched_term *spliced = NULL;
+    if (ip->touched_at[id] != 0) {
+        spliced = &ip->touched[ip->touched_at[id] - 1];
+        if (spliced->postings != NULL)
+            return spliced;
+    }
     record_reader rr = term_reader(ip, id);
-    record_read_number(&rr);
-    record_read_string(&rr, NULL);
-    uint64_t count = record_read_number(&rr);
-    if (rr.failed || count > ip->doc_count)
+    term_state base;
+    if (!read_term_state(&rr, &base) || base.count > ip->doc_count)
         return NULL;
+    uint64_t count = base.count;
     posting_block *block = malloc(sizeof *block + (count + 1) * sizeof(posting));
     if (block == NULL)
         abort();
@@ -2253,34 +2365,22 @@ static touched_term *touch_term(index_patch *ip, uint32_t id)
         if (doc >= ip->doc_count || (i > 0 && p->doc <= block->items[i - 1].doc))
             rr.failed = true;
     }
-    /* Then as the documents changed since the base have it. */
+    /* Then as the documents changed since the base have it, and, when the
+     * term was spliced by pages before in this patch, as those have it. */
     for (uint32_t e = ip->edit_start[id]; e < ip->edit_start[id + 1] && !rr.failed; e++)
         rr.failed = !edit_postings(&block, &ip->edits[e].posting, ip->edits[e].remove);
+    for (size_t e = 0; spliced != NULL && e < ip->page_edit_count && !rr.failed; e++)
+        if (ip->page_edits[e].term == id)
+            rr.failed = !edit_postings(&block, &ip->page_edits[e].posting, ip->page_edits[e].remove);
     if (rr.failed) {
         free(block);
         return NULL;
     }
-    if (ip->touched_count == ip->touched_cap) {
-        ip->touched_cap = ip->touched_cap ? 2 * ip->touched_cap : 256;
-        ip->touched = realloc(ip->touched, ip->touched_cap * sizeof *ip->touched);
-        if (ip->touched == NULL)
-            abort();
+    if (spliced != NULL) {
+        spliced->postings = block; /* scored whole from here on */
+        return spliced;
     }
-    ip->touched[ip->touched_count++] = (touched_term){id, block};
-    ip->touched_at[id] = (uint32_t)ip->touched_count;
-    return &ip->touched[ip->touched_count - 1];
-}
-
-/* Takes out the document's postings (remove) or puts them in. False when
- * the record disagrees. */
-static bool change_postings(index_patch *ip, const use_list *uses, bool remove)
-{
-    for (size_t i = 0; i < uses->count; i++) {
-        touched_term *t = touch_term(ip, uses->items[i].term);
-        if (t == NULL || !edit_postings(&t->postings, &uses->items[i].posting, remove))
-            return false;
-    }
-    return true;
+    return add_touched(ip, id, block);
 }
 
 /* Reads document doc's entry from rr: its word ids and own uses. False
@@ -2363,6 +2463,134 @@ static bool collect_edits(index_patch *ip)
     return good;
 }
 
+/* A term's state as it is now; false when its entry is damaged. */
+static bool current_state(const index_patch *ip, uint32_t id, term_state *st)
+{
+    const replaced_entry *now = &ip->term_now[id];
+    record_reader rr = now->bytes ? (record_reader){now->bytes, now->bytes + now->len, false}
+                                  : term_reader(ip, id);
+    return read_term_state(&rr, st) && st->file <= ip->own_files && st->count <= ip->doc_count;
+}
+
+/* Makes st the state of term id now. */
+static void set_state(index_patch *ip, uint32_t id, const term_state *st)
+{
+    replaced_entry *e = &ip->term_now[id];
+    buf made = BUF_INIT; /* st may point into e's bytes */
+    write_term_state(&made, st);
+    buf_free(&e->owned);
+    e->owned = made;
+    e->bytes = (const uint8_t *)made.data;
+    e->len = made.len;
+}
+
+/* Reads a packed number at *at (before end); false when there is none. */
+static bool unpack_number(const char *packed, size_t len, size_t *at, uint32_t *n)
+{
+    *n = 0;
+    while (*at < len) {
+        const char *digit = strchr(PACK_DIGITS, packed[(*at)++]);
+        if (digit == NULL || *digit == '\0')
+            return false;
+        uint32_t v = (uint32_t)(digit - PACK_DIGITS);
+        *n = *n << 5 | (v & 31);
+        if (v < 32)
+            return true;
+    }
+    return false;
+}
+
+/* The postings of a term in line, from its value [scale,"digits"]. */
+static bool inline_postings(const term_state *st, buf *out)
+{
+    const char *quote = memchr(st->value, '"', st->value_len);
+    const char *end = st->value + st->value_len;
+    if (quote == NULL || end - quote < 3 || end[-2] != '"')
+        return false;
+    buf_append(out, quote + 1, (size_t)(end - 2 - (quote + 1)));
+    return true;
+}
+
+/* Changes only document p->doc's score and section in term id's packed
+ * postings, in place of scoring them all again: when the document keeps
+ * the term (the same count, so the same idf), is not one of its two best
+ * before, and does not become its best (so the scale stays). Returns false
+ * when that does not hold: the caller scores the term whole. */
+static bool splice_term(index_patch *ip, uint32_t id, const posting *p)
+{
+    term_state st;
+    uint32_t d = p->doc;
+    if (!current_state(ip, id, &st) || st.top.doc[0] == d + 1 || st.top.doc[1] == d + 1 ||
+        st.top.doc[1] == 0)
+        return false;
+    double score = posting_score(ip->docs, ip->average_length, p, idf_of(ip->doc_count, st.count));
+    if (score > st.top.score[0] || (score == st.top.score[0] && d + 1 < st.top.doc[0]))
+        return false;
+    touched_term *t = ip->touched_at[id] ? &ip->touched[ip->touched_at[id] - 1] : NULL;
+    buf current = BUF_INIT;
+    bool have;
+    if (t != NULL) {
+        have = true; /* spliced before in this build */
+        buf_append(&current, t->packed.data, t->packed.len);
+    } else if (st.file > 0) {
+        char path[64];
+        own_file_path((unsigned)st.file - 1, path);
+        have = ip->read_published != NULL &&
+               ip->read_published(ip->read_ctx, path, &current) == 0 &&
+               record_hash_equal(record_hash_of(current.data, current.len), st.own);
+    } else {
+        have = inline_postings(&st, &current);
+    }
+    /* Its triple: the gap stays, the steps and section change. */
+    size_t at = 0, steps_at = 0, end_at = 0;
+    int64_t doc = -1;
+    uint32_t gap, number;
+    while (have && doc < (int64_t)d && unpack_number(current.data, current.len, &at, &gap)) {
+        doc += gap;
+        steps_at = at;
+        have = unpack_number(current.data, current.len, &at, &number) &&
+               unpack_number(current.data, current.len, &at, &number);
+        end_at = at;
+    }
+    bool done = false;
+    if (have && doc == (int64_t)d) {
+        double step = strtod(st.value + 1, NULL); /* [scale,... */
+        buf packed = BUF_INIT;
+        buf_append(&packed, current.data, steps_at);
+        pack_number(&packed, score_steps(score, step));
+        pack_number(&packed, p->best_section * 2 + (p->tf[FIELD_TITLE] > 0));
+        buf_append(&packed, current.data + end_at, current.len - end_at);
+        if ((packed.len > OWN_FILE_BYTES) == (st.file > 0)) {
+            term_state now = st;
+            note_score(&now.top, d, score);
+            buf term_value = BUF_INIT;
+            if (st.file > 0) {
+                buf_append(&term_value, st.value, st.value_len);
+                now.own = record_hash_of(packed.data, packed.len);
+            } else {
+                const char *comma = memchr(st.value, ',', st.value_len);
+                buf_append(&term_value, st.value, comma ? (size_t)(comma - st.value) + 1 : 0);
+                buf_append_char(&term_value, '"');
+                buf_append(&term_value, packed.data, packed.len);
+                buf_append_str(&term_value, "\"]");
+            }
+            now.value = term_value.data;
+            now.value_len = term_value.len;
+            set_state(ip, id, &now);
+            buf_free(&term_value);
+            if (t == NULL)
+                t = add_touched(ip, id, NULL);
+            buf_free(&t->packed);
+            t->packed = packed;
+            done = true;
+        } else {
+            buf_free(&packed);
+        }
+    }
+    buf_free(&current);
+    return done;
+}
+
 int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url,
                      const char *html, size_t html_len)
 {
@@ -2371,7 +2599,7 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
     int result = 0;
     double old_length[FIELD_KINDS];
     number_list old_words = {0}, new_words = {0};
-    use_list old_own = {0}, new_own = {0}, merged = {0};
+    use_list old_own = {0}, new_own = {0}, merged = {0}, old_merged = {0};
     index_builder *b = index_new_part(ip->site, doc);
     diag_list ignored = DIAG_LIST_INIT;
     for (int f = 0; f < FIELD_KINDS; f++)
@@ -2379,7 +2607,10 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
     if (!read_document(ip, document_reader(ip, (uint32_t)doc), (uint32_t)doc, &old_words,
                        &old_own) ||
         index_add_page(b, p, url, html, html_len, NULL, &ignored) < 0)
-        goto done;
+        {
+            ip->declined = "the page's old document or its HTML";
+            goto done;
+        }
     /* The page's words and terms as the previous build numbered them: a
      * word new to the site changes the vocabulary (and maybe compounds). */
     const doc_entry *made = &b->docs[doc];
@@ -2388,7 +2619,10 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
         const vocabulary_word *w = b->words_by_id.items[made->words[i]];
         int64_t id = find_sorted(ip, ip->word_order, ip->word_count, word_text, w->folded);
         if (id < 0)
-            goto done;
+            {
+                ip->declined = "a word new to the site";
+                goto done;
+            }
         number_push(&new_words, (uint32_t)id);
         ip->word_stamp[id] = stamp;
     }
@@ -2396,7 +2630,10 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
         const term *t = b->terms_by_id.items[made->uses[i]];
         int64_t id = find_sorted(ip, ip->term_order, ip->term_count, stem_text, t->stem);
         if (id < 0)
-            goto done;
+            {
+                ip->declined = "a term new to the site";
+                goto done;
+            }
         document_use *u = push_use(&new_own);
         u->term = (uint32_t)id;
         u->posting = t->first->items[0]; /* the part has this one document */
@@ -2404,22 +2641,75 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
     /* A word only this page had, and has no more, leaves the vocabulary. */
     for (size_t i = 0; i < old_words.count; i++)
         if (ip->word_stamp[old_words.items[i]] != stamp && ip->word_df[old_words.items[i]] <= 1)
-            goto done;
+            {
+                ip->declined = "a word that leaves the site";
+                goto done;
+            }
     uint64_t total[FIELD_KINDS];
     uint32_t having[FIELD_KINDS];
     for (int f = 0; f < FIELD_KINDS; f++) {
         total[f] = ip->total_length[f] - (uint64_t)old_length[f] + (uint64_t)made->length[f];
         having[f] = ip->having_field[f] - (old_length[f] > 0) + (made->length[f] > 0);
         if (average_length(total[f], having[f]) != ip->average_length[f])
-            goto done;
+            {
+                ip->declined = "an average length that moves a step";
+                goto done;
+            }
     }
-    /* Out with the old postings, in with the new. */
-    merge_document(ip, &old_own, &merged);
-    if (!change_postings(ip, &merged, true))
-        goto done;
+    /* Out with the old postings, in with the new: a term the page keeps is
+     * spliced where it can be (splice_term, with the page's new lengths),
+     * else it is scored whole in index_patch_prepare. */
+    for (int f = 0; f < FIELD_KINDS; f++)
+        ip->docs[doc].length[f] = made->length[f];
+    merge_document(ip, &old_own, &old_merged);
     merge_document(ip, &new_own, &merged);
-    if (!change_postings(ip, &merged, false))
-        goto done;
+    uint32_t old_stamp = stamp;
+    for (size_t i = 0; i < old_merged.count; i++) {
+        ip->old_stamp[old_merged.items[i].term] = old_stamp;
+        ip->old_at[old_merged.items[i].term] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < merged.count; i++) {
+        const document_use *u = &merged.items[i];
+        bool kept = ip->old_stamp[u->term] == old_stamp;
+        const touched_term *t = ip->touched_at[u->term] ? &ip->touched[ip->touched_at[u->term] - 1] : NULL;
+        if (kept && (t == NULL || t->postings == NULL) && splice_term(ip, u->term, &u->posting))
+            continue;
+        touched_term *whole = touch_term(ip, u->term);
+        if (whole == NULL ||
+            (kept && !edit_postings(&whole->postings, &old_merged.items[ip->old_at[u->term]].posting, true)) ||
+            !edit_postings(&whole->postings, &u->posting, false))
+            {
+                ip->declined = "the record's postings";
+                goto done;
+            }
+    }
+    for (size_t i = 0; i < merged.count; i++)
+        ip->old_stamp[merged.items[i].term] = 0; /* done above */
+    for (size_t i = 0; i < old_merged.count; i++) {
+        const document_use *u = &old_merged.items[i];
+        if (ip->old_stamp[u->term] != old_stamp)
+            continue;
+        touched_term *whole = touch_term(ip, u->term);
+        if (whole == NULL || !edit_postings(&whole->postings, &u->posting, true))
+            {
+                ip->declined = "the record's postings";
+                goto done;
+            }
+    }
+    /* This page's changes, for a term spliced now and needed whole later. */
+    for (int now = 0; now < 2; now++) {
+        const use_list *l = now ? &merged : &old_merged;
+        for (size_t i = 0; i < l->count; i++) {
+            if (ip->page_edit_count == ip->page_edit_cap) {
+                ip->page_edit_cap = ip->page_edit_cap ? 2 * ip->page_edit_cap : 256;
+                ip->page_edits = realloc(ip->page_edits, ip->page_edit_cap * sizeof *ip->page_edits);
+                if (ip->page_edits == NULL)
+                    abort();
+            }
+            ip->page_edits[ip->page_edit_count++] =
+                (posting_edit){l->items[i].term, !now, l->items[i].posting};
+        }
+    }
     for (size_t i = 0; i < old_words.count; i++)
         ip->word_df[old_words.items[i]]--;
     for (size_t i = 0; i < new_words.count; i++)
@@ -2427,7 +2717,6 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
     for (int f = 0; f < FIELD_KINDS; f++) {
         ip->total_length[f] = total[f];
         ip->having_field[f] = having[f];
-        ip->docs[doc].length[f] = made->length[f];
     }
     /* Its entry now, and its file (which follows the entry, for
      * index_patch_prepare). */
@@ -2451,23 +2740,8 @@ done:
     free(old_own.items);
     free(new_own.items);
     free(merged.items);
+    free(old_merged.items);
     return result;
-}
-
-/* A term's postings file + 1 (0: in line) and its value in its shard, as
- * they are now; false when its entry is damaged. */
-static bool read_entry_head(const index_patch *ip, uint32_t id, uint64_t *file, const char **text,
-                            size_t *len)
-{
-    record_reader rr = term_reader(ip, id);
-    *file = record_read_number(&rr);
-    *text = record_read_string(&rr, len);
-    const replaced_entry *now = &ip->term_now[id];
-    if (now->bytes != NULL) {
-        *text = (const char *)now->bytes;
-        *len = now->len;
-    }
-    return !rr.failed && *file <= ip->own_files;
 }
 
 /* "search delta": what patch builds changed since the base was made, so
@@ -2477,9 +2751,9 @@ static bool read_entry_head(const index_patch *ip, uint32_t id, uint64_t *file, 
  *   documents that have it, then per word the documents that use it (all
  *   4-byte words); the documents changed (record numbers: how many; per
  *   document its number, lengths and entry as in "index", a record
- *   string); the terms whose value in their shard changed (how many; per
- *   term its id and value, a record string). Their postings follow from
- *   the base's and the documents' changes (collect_edits). */
+ *   string); the terms whose state changed (how many; per term its id and
+ *   state, as write_term_state). Their postings follow from the base's
+ *   and the documents' changes (collect_edits). */
 static void write_delta(const index_patch *ip, buf *out)
 {
     put_u32(out, PATCH_VERSION);
@@ -2510,7 +2784,7 @@ static void write_delta(const index_patch *ip, buf *out)
         if (e->bytes == NULL)
             continue;
         record_write_number(out, t);
-        record_write_string(out, (const char *)e->bytes, e->len);
+        buf_append(out, (const char *)e->bytes, e->len);
     }
 }
 
@@ -2538,53 +2812,60 @@ static void write_patched_shard(const index_patch *ip, uint32_t place, const cha
         shard_of(stem, other);
         if (strcmp(other, shard) != 0)
             break;
-        uint64_t file;
-        const char *text;
-        size_t len;
-        read_entry_head(ip, id, &file, &text, &len);
+        term_state st;
+        if (!current_state(ip, id, &st))
+            st.value_len = 0;
         buf_append_str(json, pos > first ? ",\n" : "");
         json_cstring(json, stem);
         buf_append_char(json, ':');
-        buf_append(json, text, len);
+        buf_append(json, st.value, st.value_len);
     }
     buf_append_str(json, "}\n");
 }
 
 int index_patch_prepare(index_patch *ip, index_patch_output output, void *ctx)
 {
-    size_t n = ip->touched_count;
-    uint64_t *files = zeroed(n + 1, sizeof *files);
+    size_t n = ip->touched_count, place_count = 0;
     uint32_t *places = zeroed(n + 1, sizeof *places);
-    buf packed = BUF_INIT, json = BUF_INIT;
+    buf packed = BUF_INIT, json = BUF_INIT, term_value = BUF_INIT;
     bool good = true;
-    /* Each touched term's entry anew: scored again, as index_finish would. */
     for (size_t i = 0; i < n && good; i++) {
         const touched_term *t = &ip->touched[i];
-        const char *old_value;
-        size_t old_len;
-        good = read_entry_head(ip, t->id, &files[i], &old_value, &old_len) &&
-               t->postings->count > 0;
+        term_state st;
+        good = current_state(ip, t->id, &st);
+        if (!good)
+            break;
+        char path[64];
+        own_file_path(st.file > 0 ? (unsigned)st.file - 1 : 0, path);
+        if (t->postings == NULL) {
+            /* Spliced (splice_term): only its own file, or its value, changed. */
+            if (st.file > 0)
+                output(ctx, path, t->packed.data, t->packed.len);
+            else
+                places[place_count++] = table(ip->term_position, t->id);
+            continue;
+        }
+        /* Scored again, as index_finish would. */
+        good = t->postings->count > 0;
         if (!good)
             break;
         char scale[32];
+        score_top top;
         pack_postings(ip->docs, ip->average_length, ip->doc_count,
-                      (posting_cursor){t->postings, 0}, t->postings->count, scale, &packed);
+                      (posting_cursor){t->postings, 0}, t->postings->count, scale, &packed, &top);
         /* A term moving in line or out would renumber the postings files. */
-        if ((packed.len > OWN_FILE_BYTES) != (files[i] > 0)) {
-            good = false;
+        good = (packed.len > OWN_FILE_BYTES) == (st.file > 0);
+        if (!good)
             break;
-        }
-        if (files[i] > 0) {
-            char path[64];
-            own_file_path((unsigned)files[i] - 1, path);
+        if (st.file > 0)
             output(ctx, path, packed.data, packed.len);
-        }
-        replaced_entry *e = &ip->term_now[t->id];
-        buf_clear(&e->owned);
-        append_term_value(&e->owned, scale, &packed, files[i] > 0 ? (unsigned)files[i] - 1 : 0);
-        e->bytes = (const uint8_t *)e->owned.data;
-        e->len = e->owned.len;
-        places[i] = table(ip->term_position, t->id);
+        buf_clear(&term_value);
+        append_term_value(&term_value, scale, &packed, st.file > 0 ? (unsigned)st.file - 1 : 0);
+        term_state now = {t->postings->count, st.file, term_value.data, term_value.len, top,
+                          st.file > 0 ? record_hash_of(packed.data, packed.len)
+                                      : (record_hash){0, 0}};
+        set_state(ip, t->id, &now);
+        places[place_count++] = table(ip->term_position, t->id);
     }
     if (good) {
         for (size_t d = 0; d < ip->doc_count; d++) {
@@ -2595,8 +2876,8 @@ int index_patch_prepare(index_patch *ip, index_patch_output output, void *ctx)
             document_path((uint32_t)d, path);
             output(ctx, path, e->owned.data + e->len, e->owned.len - e->len);
         }
-        qsort(places, n, sizeof *places, compare_places);
-        for (size_t i = 0; i < n; i++) {
+        qsort(places, place_count, sizeof *places, compare_places);
+        for (size_t i = 0; i < place_count; i++) {
             char shard[3], before[3];
             shard_of(stem_text(ip, table(ip->term_order, places[i])), shard);
             if (i > 0 && (shard_of(stem_text(ip, table(ip->term_order, places[i - 1])), before),
@@ -2610,11 +2891,16 @@ int index_patch_prepare(index_patch *ip, index_patch_output output, void *ctx)
         buf_clear(&ip->delta);
         write_delta(ip, &ip->delta);
     }
-    free(files);
     free(places);
     buf_free(&packed);
     buf_free(&json);
+    buf_free(&term_value);
     return good ? 1 : 0;
+}
+
+const char *index_patch_declined(const index_patch *ip)
+{
+    return ip->declined ? ip->declined : "a term moving in line or out of its own file";
 }
 
 void index_patch_record(index_patch *ip, publisher *pub)

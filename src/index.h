@@ -75,10 +75,17 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags);
  * caller builds the whole index. */
 typedef struct index_patch index_patch;
 
+/* Reads the file at path (relative to the site) as the published site has
+ * it into out; returns 0 or -1. */
+typedef int (*index_patch_reader)(void *ctx, const char *path, buf *out);
+
 /* Starts a patch of the index described by the previous build's record r
- * (valid while the patch is in use). NULL when r has no usable "search
- * patch" section. Free it with index_patch_free(). */
-index_patch *index_patch_begin(const site *s, const record *r);
+ * (valid while the patch is in use); read_published reads the published
+ * site's postings files (which a patch checks against the record). NULL
+ * when r has no usable "search patch" section. Free it with
+ * index_patch_free(). */
+index_patch *index_patch_begin(const site *s, const record *r, index_patch_reader read_published,
+                               void *read_ctx);
 
 /* Adds page p anew as its search document doc of the previous build, from
  * the HTML of its body (as for index_add_page). Publishes nothing yet.
@@ -93,6 +100,9 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
  * all (then output was not called). */
 typedef void (*index_patch_output)(void *ctx, const char *path, const char *data, size_t len);
 int index_patch_prepare(index_patch *ip, index_patch_output output, void *ctx);
+
+/* Why the patch could not be made (for HANDBOOK_TIMINGS). */
+const char *index_patch_declined(const index_patch *ip);
 
 /* Adds the record's index sections (made by index_patch_prepare) to pub. */
 void index_patch_record(index_patch *ip, publisher *pub);

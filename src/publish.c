@@ -908,3 +908,36 @@ size_t publish_changed_count(const publisher *pub)
 {
     return pub ? pub->changed : 0;
 }
+
+bool publish_has_record(const char *output_dir)
+{
+    buf out = BUF_INIT;
+    buf_append_str(&out, output_dir);
+    while (out.len > 1 && out.data[out.len - 1] == '/')
+        out.data[--out.len] = '\0';
+    char *path = beside(&out, ".record");
+    struct stat st;
+    bool has = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    free(path);
+    buf_free(&out);
+    return has;
+}
+
+int publish_read_published(void *ctx, const char *path, buf *out)
+{
+    publisher *pub = ctx;
+    if (pub == NULL || pub->published == NULL || !safe_relative_path(path))
+        return -1;
+    buf full = BUF_INIT;
+    buf_printf(&full, "%s/%s", pub->output_dir, path);
+    int fd = open(full.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    buf_free(&full);
+    if (fd < 0)
+        return -1;
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0)
+        buf_append(out, chunk, (size_t)n);
+    close(fd);
+    return n < 0 ? -1 : 0;
+}

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1573,8 +1574,9 @@ int render_patch(const site *s, const source_options *source, const source_tree 
     int result = 0;
     record_reader terms = record_reader_of(rec, "glossary terms");
     diag_timing(NULL);
-    r.patch = index_patch_begin(s, rec);
+    r.patch = index_patch_begin(s, rec, publish_read_published, pub);
     diag_timing("  index begin");
+    const char *why = "the previous build's record";
     if (urls == NULL || r.patch == NULL || !read_terms(&r, &terms) ||
         !record_has_own(rec, RECORD_BASE_SECTION))
         goto done;
@@ -1582,6 +1584,7 @@ int render_patch(const site *s, const source_options *source, const source_tree 
     r.site_inputs = hash_site_inputs(&r);
     for (size_t i = 0; i < changed_count; i++)
         strmap_put(&changed_set, changed[i], (void *)changed[i]);
+    why = "a file changed that is not a page's Markdown";
     if (!find_dirty_pages(&r, rec, &changed_set, changed_count, &dirty, &contexts))
         goto done;
     diag_timing("  dirty pages");
@@ -1596,18 +1599,24 @@ int render_patch(const site *s, const source_options *source, const source_tree 
         arena_free(&r.scratch);
         r.links = NULL;
         r.link_count = r.link_cap = 0;
+        why = remade == 0 && r.patch_failed ? index_patch_declined(r.patch)
+                                             : "a page's front matter, links or messages";
         if (remade == 0)
             goto done;
         add_made(&made, dirty.items[i].output, dirty.items[i].file.data, dirty.items[i].file.len);
     }
     diag_timing("  remake pages");
-    if (index_patch_prepare(r.patch, add_made, &made) != 1)
+    why = "the search index";
+    if (index_patch_prepare(r.patch, add_made, &made) != 1) {
+        why = index_patch_declined(r.patch);
         goto done;
+    }
     diag_timing("  index patch");
     for (size_t i = 0; i < made.count; i++)
         strmap_put(&writing, made.items[i].path, &made.items[i]);
     result = publish_keep_others(pub, &writing, diags);
     diag_timing("  keep others");
+    why = "a file the published site lost";
     if (result != 1)
         goto done;
     for (size_t i = 0; i < made.count; i++)
@@ -1625,6 +1634,8 @@ int render_patch(const site *s, const source_options *source, const source_tree 
     for (size_t i = 0; i < tree->count; i++)
         stats->assets += strncmp(tree->files[i].path, ASSETS_FOLDER "/", prefix) == 0;
 done:
+    if (result == 0 && getenv("HANDBOOK_TIMINGS"))
+        fprintf(stderr, "timing: no patch build: %s\n", why);
     for (size_t i = 0; i < dirty.count; i++) {
         buf_free(&dirty.items[i].file);
     }

@@ -187,12 +187,14 @@ copy_line() {
 patch_steps=0 patched=0 patch_differ=0 fell_back=0
 build_both() {
     patch_steps=$((patch_steps + 1))
-    "$handbook" build --repo "$repo" -o "$inc" >"$tmp/inc.out" 2>&1 || { cat "$tmp/inc.out"; patch_differ=$((patch_differ + 1)); return; }
+    HANDBOOK_TIMINGS=1 "$handbook" build --repo "$repo" -o "$inc" >"$tmp/inc.out" 2>&1 || { cat "$tmp/inc.out"; patch_differ=$((patch_differ + 1)); return; }
     if grep -q "only the changed pages were read" "$tmp/inc.out"; then
         patched=$((patched + 1))
         [ "$1" = new-word ] && { echo "# step $patch_steps ($1): patched, but a new word needs the whole index"; patch_differ=$((patch_differ + 1)); }
+    elif [ "$1" = new-word ]; then
+        fell_back=$((fell_back + 1))
     else
-        [ "$1" = new-word ] && fell_back=$((fell_back + 1))
+        echo "# step $patch_steps ($1): $(grep -h "no patch build" "$tmp/inc.out" || echo "no patch build")"
     fi
     rm -rf "$full" "$tmp/www/.full."*
     "$handbook" build --repo "$repo" -o "$full" >/dev/null 2>&1
