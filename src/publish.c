@@ -909,20 +909,6 @@ size_t publish_changed_count(const publisher *pub)
     return pub ? pub->changed : 0;
 }
 
-bool publish_has_record(const char *output_dir)
-{
-    buf out = BUF_INIT;
-    buf_append_str(&out, output_dir);
-    while (out.len > 1 && out.data[out.len - 1] == '/')
-        out.data[--out.len] = '\0';
-    char *path = beside(&out, ".record");
-    struct stat st;
-    bool has = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-    free(path);
-    buf_free(&out);
-    return has;
-}
-
 int publish_read_published(void *ctx, const char *path, buf *out)
 {
     publisher *pub = ctx;

@@ -99,10 +99,6 @@ bool publish_folder_contains(const char *outer, const char *inner);
  * publisher. Returns 0, or -1 when there is none. */
 int publish_read_published(void *ctx, const char *path, buf *out);
 
-/* Whether output_dir has a build record beside it (an incremental build
- * may follow). */
-bool publish_has_record(const char *output_dir);
-
 /* Number of files in the new site so far, and how many of them had to be
  * written (the rest were kept or linked). */
 size_t publish_file_count(const publisher *pub);
