@@ -52,7 +52,10 @@ struct publisher {
     arena arena;
     record *published; /* the record of output_dir, or NULL: a full build */
     record *previous;  /* the record of the old copy, while its files are staged */
-    strmap published_by_hash; /* hash in hex -> a path in output_dir with that content */
+    strmap published_by_hash; /* hash in hex -> a path in output_dir with that content,
+                                 made on first need (published_file) */
+    bool by_hash_made;
+    bool kept_others; /* publish_keep_others ran: no search for contents */
     strmap staged;    /* path -> staged_file: what the staging folder holds now */
     strmap written;   /* paths of this build's outputs */
     buf outputs;      /* the record's "outputs" section: path and hash of each */
@@ -185,6 +188,11 @@ static bool read_outputs(publisher *pub, const record *r,
     return !rr.failed;
 }
 
+static void check_output(publisher *pub, const char *path, record_hash h)
+{
+    (void)pub, (void)path, (void)h;
+}
+
 static void note_published(publisher *pub, const char *path, record_hash h)
 {
     char hex[33];
@@ -259,11 +267,9 @@ publisher *publish_begin(const char *output_dir, diag_list *diags)
      * the right one as ".NAME.record.new". */
     const char *records[] = {pub->new_record_path, pub->record_path};
     pub->published = load_record(pub->output_dir, records, 2);
-    if (pub->published && !read_outputs(pub, pub->published, note_published)) {
+    if (pub->published && !read_outputs(pub, pub->published, check_output)) {
         record_free(pub->published);
         pub->published = NULL;
-        strmap_free(&pub->published_by_hash);
-        pub->published_by_hash = (strmap)STRMAP_INIT;
     }
     if (prepare_staging(pub, diags) < 0) {
         publish_abort(pub);
@@ -483,6 +489,12 @@ static char *copy_bytes(const void *data, size_t len)
  * from). */
 static bool published_file(publisher *pub, record_hash hash, buf *from)
 {
+    if (pub->published == NULL)
+        return false;
+    if (!pub->by_hash_made) {
+        pub->by_hash_made = true;
+        read_outputs(pub, pub->published, note_published);
+    }
     char hex[33];
     hash_hex(hash, hex);
     const char *published = strmap_get(&pub->published_by_hash, hex);
@@ -506,7 +518,8 @@ static int stage(publisher *pub, const char *path, record_hash hash, const void 
         old->handled = true; /* the old copy has it already */
     } else {
         buf from = BUF_INIT;
-        bool linkable = published_file(pub, hash, &from);
+        /* After publish_keep_others, what is written anew is new. */
+        bool linkable = !(pub->kept_others && data != NULL) && published_file(pub, hash, &from);
         if (!linkable && data == NULL) {
             buf_free(&from);
             return 0; /* gone from the published site: the caller makes it again */
@@ -586,38 +599,64 @@ static void collect_output(publisher *pub, const char *path, record_hash h)
 
 int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags)
 {
+    (void)diags;
     if (pub == NULL || pub->published == NULL)
         return 0;
     output_list outputs = {0};
     pub->collecting = &outputs;
     bool whole = read_outputs(pub, pub->published, collect_output);
     pub->collecting = NULL;
-    /* First whether every one can be kept, so that nothing is staged when
-     * one cannot. */
+    /* Each one the old copy has, or else the published site's file at the
+     * same path (its record says it has those bytes), linked. First
+     * whether every one can be, so that nothing is staged when one cannot. */
+    staged_file **olds = calloc(outputs.count + 1, sizeof *olds);
+    bool *skip = calloc(outputs.count + 1, sizeof *skip);
+    if (olds == NULL || skip == NULL)
+        abort();
     buf from = BUF_INIT;
     for (size_t i = 0; whole && i < outputs.count; i++) {
         const char *path = outputs.paths[i];
-        if (strmap_get(writing, path) != NULL || strmap_get(&pub->written, path) != NULL)
+        skip[i] = strmap_get(writing, path) != NULL || strmap_get(&pub->written, path) != NULL;
+        if (skip[i])
             continue;
-        const staged_file *old = strmap_get(&pub->staged, path);
-        if (old != NULL && !old->handled && record_hash_equal(old->hash, outputs.hashes[i]))
+        olds[i] = strmap_get(&pub->staged, path);
+        if (olds[i] != NULL && !olds[i]->handled && record_hash_equal(olds[i]->hash, outputs.hashes[i]))
             continue;
         buf_clear(&from);
-        whole = published_file(pub, outputs.hashes[i], &from);
+        buf_printf(&from, "%s/%s", pub->output_dir, path);
+        struct stat st;
+        whole = lstat(from.data, &st) == 0 && S_ISREG(st.st_mode);
     }
-    buf_free(&from);
-    int result = whole ? 1 : 0;
     pthread_mutex_lock(&pub->stage_lock);
     for (size_t i = 0; whole && i < outputs.count; i++) {
         const char *path = outputs.paths[i];
-        if (strmap_get(writing, path) == NULL && strmap_get(&pub->written, path) == NULL &&
-            stage(pub, path, outputs.hashes[i], NULL, 0, diags) <= 0)
-            result = -1;
+        staged_file *old = olds[i];
+        if (skip[i])
+            continue;
+        if (old == NULL || old->handled || !record_hash_equal(old->hash, outputs.hashes[i])) {
+            write_job *job = calloc(1, sizeof *job);
+            if (job == NULL || asprintf(&job->full, "%s/%s", pub->staging, path) < 0 ||
+                asprintf(&job->link_from, "%s/%s", pub->output_dir, path) < 0)
+                abort();
+            job->replace = old != NULL;
+            queue_job(pub, job);
+        }
+        if (old != NULL)
+            old->handled = true;
+        strmap_put(&pub->written, path, pub); /* in the record, which outlives the map */
+        record_write_string(&pub->outputs, path, strlen(path));
+        record_write_hash(&pub->outputs, outputs.hashes[i]);
+        pub->output_count++;
+        pub->files++;
     }
+    pub->kept_others = whole;
     pthread_mutex_unlock(&pub->stage_lock);
+    buf_free(&from);
+    free(olds);
+    free(skip);
     free(outputs.paths);
     free(outputs.hashes);
-    return result;
+    return whole ? 1 : 0;
 }
 
 const record *publish_previous(const publisher *pub)
@@ -748,8 +787,11 @@ static int write_base(publisher *pub, buf *base_ref, diag_list *diags)
     if (status < 0)
         diag_add(diags, DIAG_ERROR, path.data, 0, 0, "cannot write the file: %s",
                  strerror(errno));
-    record_write_string(base_ref, name, strlen(name));
-    record_write_hash(base_ref, id);
+    char *dir = slash ? strndup(pub->base_prefix, (size_t)(slash - pub->base_prefix)) : strdup(".");
+    if (dir == NULL)
+        abort();
+    record_write_base_ref(base_ref, dir, name, id);
+    free(dir);
     free(name);
     buf_free(&path);
     return status;

@@ -65,8 +65,15 @@ const uint8_t *record_section(const record *r, const char *name, size_t *len);
  * what changed. A record's base is named in its section RECORD_BASE_SECTION
  * (the base file's name, in the same folder, and the base's id); a base is a
  * record file describing no folder (device and inode 0), loaded on first
- * need, and used only when its id matches. */
+ * need, and used only when its id matches. Its sections are hashed when
+ * read, as any record's, unless the file is as it was when it was written
+ * (record_write_base_ref). */
 #define RECORD_BASE_SECTION "base"
+
+/* Writes a "base" section naming the base file (in folder dir) with id,
+ * and what tells whether it was changed since (size, times, inode): a base
+ * found unchanged is not hashed again when read. */
+void record_write_base_ref(buf *out, const char *dir, const char *file, record_hash id);
 
 /* The id of a loaded base (a hash of its sections' names and hashes). */
 record_hash record_base_id(const record *r);
