@@ -99,7 +99,8 @@ typedef struct renderer {
     size_t link_count, link_cap;
     buf pages_record;        /* the record's "pages" section, but for its count */
     size_t pages_recorded;
-    buf contexts_record;     /* the record's "page contexts" section (see record_context) */
+    buf contexts_record;     /* the record's "page contexts" section (see record_context): */
+    buf context_values;      /* its entries, and its values */
     size_t contexts_recorded;
     /* A patch build (render_patch): */
     index_patch *patch;      /* the index, patched in place of made */
@@ -817,7 +818,8 @@ static bool patchable(renderer *r, const page *p)
 }
 
 /* The entry of p in "page contexts": its file, output, front matter hash,
- * history hash and its context without history. */
+ * history hash and the length of its context without history, which
+ * follows all entries (so that a patch build reads the entries alone). */
 static void record_context(renderer *r, const page *p, const value *context)
 {
     if (r->pub == NULL || !patchable(r, p))
@@ -827,7 +829,9 @@ static void record_context(renderer *r, const page *p, const value *context)
     record_write_string(out, p->output_path, strlen(p->output_path));
     record_write_hash(out, front_hash(r, p));
     record_write_hash(out, history_hash(r, p->source_path));
-    write_value(out, context);
+    size_t start = r->context_values.len;
+    write_value(&r->context_values, context);
+    record_write_number(out, r->context_values.len - start);
     r->contexts_recorded++;
 }
 
@@ -1063,7 +1067,7 @@ static void second_renderer(second_half *h, const renderer *r)
                       .term_count = r->term_count, .site_inputs = r->site_inputs,
                       .collections = r->collections, .hasher = record_hasher_new(),
                       .layout_hasher = record_hasher_new(), .pages_record = BUF_INIT,
-                      .contexts_record = BUF_INIT};
+                      .contexts_record = BUF_INIT, .context_values = BUF_INIT};
 }
 
 static void free_layout_inputs(strmap *map)
@@ -1081,6 +1085,7 @@ static void free_second_renderer(second_half *h)
     free_layout_inputs(&h->r.layout_inputs);
     buf_free(&h->r.pages_record);
     buf_free(&h->r.contexts_record);
+    buf_free(&h->r.context_values);
     arena_free(&h->r.scratch);
     diag_list_free(&h->diags);
 }
@@ -1223,6 +1228,7 @@ static int build_all_pages(renderer *r, page_markdown *made)
     buf_append(&r->pages_record, h.r.pages_record.data, h.r.pages_record.len);
     r->pages_recorded += h.r.pages_recorded;
     buf_append(&r->contexts_record, h.r.contexts_record.data, h.r.contexts_record.len);
+    buf_append(&r->context_values, h.r.context_values.data, h.r.context_values.len);
     r->contexts_recorded += h.r.contexts_recorded;
     r->rendered += h.r.rendered;
     r->built += h.r.built;
@@ -1237,7 +1243,8 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
                 diag_list *diags)
 {
     renderer r = {.site = s, .tree = tree, .layouts = layouts, .pub = pub, .diags = diags,
-                  .pages_record = BUF_INIT, .contexts_record = BUF_INIT};
+                  .pages_record = BUF_INIT, .contexts_record = BUF_INIT,
+                  .context_values = BUF_INIT};
     r.hasher = record_hasher_new();
     r.layout_hasher = record_hasher_new();
     /* site.collections holds every page of the site: made only when a
@@ -1300,6 +1307,7 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
         buf contexts = BUF_INIT, urls = BUF_INIT;
         record_write_number(&contexts, r.contexts_recorded);
         buf_append(&contexts, r.contexts_record.data, r.contexts_record.len);
+        buf_append(&contexts, r.context_values.data, r.context_values.len);
         publish_record_base(pub, "page contexts", &contexts);
         for (size_t i = 0; i < s->page_count; i++) {
             const page *p = s->pages[i];
@@ -1321,6 +1329,7 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     strmap_free(&r.previous);
     buf_free(&r.pages_record);
     buf_free(&r.contexts_record);
+    buf_free(&r.context_values);
     arena_free(&r.persistent);
     return status;
 }
@@ -1358,40 +1367,12 @@ static bool read_terms(renderer *r, record_reader *rr)
     return !rr->failed;
 }
 
-/* Reads past a value written by write_value; false when damaged. */
-static bool skip_value(record_reader *rr, int depth)
-{
-    uint64_t kind = record_read_number(rr);
-    if (rr->failed || depth > MAX_RECORDED_DEPTH)
-        return false;
-    switch (kind) {
-    case VALUE_NULL: return true;
-    case VALUE_BOOL:
-    case VALUE_NUMBER: record_read_number(rr); break;
-    case VALUE_STRING:
-    case VALUE_DATE: record_read_string(rr, NULL); break;
-    case VALUE_LIST:
-        for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--)
-            if (!skip_value(rr, depth + 1))
-                return false;
-        break;
-    case VALUE_MAP:
-        for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--) {
-            record_read_string(rr, NULL);
-            if (!skip_value(rr, depth + 1))
-                return false;
-        }
-        break;
-    default: return false;
-    }
-    return !rr->failed;
-}
-
 /* A page to remake: its entry in "page contexts" and, once made, its file
  * and its entry in "pages". */
 typedef struct dirty_page {
     const char *source, *output;
     record_hash front, history; /* history: as it is now */
+    uint64_t context_at, context_len; /* where its context is among the values */
     record_reader context;
     previous_page previous;
     buf file;
@@ -1448,15 +1429,18 @@ static bool find_dirty_pages(renderer *r, const record *rec, const strmap *chang
     uint64_t count = record_read_number(&rr);
     buf entries = BUF_INIT;
     size_t found = 0, remade_now = 0;
+    /* The values follow the entries: where each starts is known once the
+     * entries are read. */
+    uint64_t value_at = 0;
     for (uint64_t i = 0; i < count && !rr.failed && !delta.failed; i++) {
         dirty_page d = {0};
         d.source = record_read_string(&rr, NULL);
         d.output = record_read_string(&rr, NULL);
         d.front = record_read_hash(&rr);
         record_hash history = record_read_hash(&rr);
-        d.context = rr;
-        if (!skip_value(&rr, 0))
-            break;
+        d.context_at = value_at;
+        d.context_len = record_read_number(&rr);
+        value_at += d.context_len;
         const uint8_t *since = strmap_get(&remade, d.source);
         if (since != NULL) {
             record_reader hr = {since, since + 16, false};
@@ -1481,11 +1465,22 @@ static bool find_dirty_pages(renderer *r, const record *rec, const strmap *chang
         }
         dirty->items[dirty->count++] = d;
     }
+    /* Now where the values are. */
+    for (size_t i = 0; i < dirty->count && !rr.failed; i++) {
+        dirty_page *d = &dirty->items[i];
+        if (d->context_at + d->context_len > (uint64_t)(rr.end - rr.at))
+            rr.failed = true;
+        else
+            d->context = (record_reader){rr.at + d->context_at,
+                                         rr.at + d->context_at + d->context_len, false};
+    }
+    if (value_at != (uint64_t)(rr.end - rr.at))
+        rr.failed = true;
     record_write_number(out, remade_now);
     buf_append(out, entries.data, entries.len);
     buf_free(&entries);
     strmap_free(&remade);
-    return !rr.failed && !delta.failed && record_reader_done(&rr) && found == changed_count;
+    return !rr.failed && !delta.failed && found == changed_count;
 }
 
 /* Finds each dirty page's entry in "pages" (in the base: its search
