@@ -45,8 +45,8 @@ typedef struct history_job {
     const char *repo_dir, *ref;
     const record *previous;
     pthread_mutex_t lock;
-    pthread_cond_t files_given;
-    bool given;
+    pthread_cond_t files_given; /* also: the previous record given */
+    bool previous_given, given;
     const source_tree *tree; /* NULL when the build failed before it had them */
     _Atomic bool stop;       /* the build failed: the history is not needed */
     buf record;
@@ -63,7 +63,13 @@ static void *read_history(void *arg)
     history_job *job = arg;
     double t0 = seconds_now();
     history_reader *h = history_begin(&job->arena, job->repo_dir, job->ref, content_roots,
-                                      job->previous, &job->stop, &job->diags);
+                                      &job->stop, &job->diags);
+    pthread_mutex_lock(&job->lock);
+    while (!job->previous_given)
+        pthread_cond_wait(&job->files_given, &job->lock);
+    const record *previous = job->previous;
+    pthread_mutex_unlock(&job->lock);
+    history_walk_commits(h, previous);
     pthread_mutex_lock(&job->lock);
     while (!job->given)
         pthread_cond_wait(&job->files_given, &job->lock);
@@ -74,6 +80,19 @@ static void *read_history(void *arg)
         fprintf(stderr, "timing: %-14s %7.1f ms (beside the rendering)\n", "history",
                 (seconds_now() - t0) * 1000);
     return NULL;
+}
+
+/* Hands the published site's record to the job (NULL: none, or the build
+ * failed), once: the walk can be incremental. */
+static void give_previous(history_job *job, const record *previous)
+{
+    pthread_mutex_lock(&job->lock);
+    if (!job->previous_given) {
+        job->previous_given = true;
+        job->previous = previous;
+        pthread_cond_signal(&job->files_given);
+    }
+    pthread_mutex_unlock(&job->lock);
 }
 
 /* Hands the source stage's files to the job (NULL: the build failed). */
@@ -107,6 +126,7 @@ static void wait_for_history(void *arg)
 static void stop_history(history_job *job)
 {
     atomic_store(&job->stop, true);
+    give_previous(job, NULL);
     give_files(job, NULL);
     wait_for_history(job);
 }
@@ -176,7 +196,9 @@ static bool known_sources(const record *previous, strmap *known)
     if (previous == NULL || rr.at == NULL)
         return false;
     record_read_string(&rr, NULL);
-    for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
+    uint64_t count = record_read_number(&rr);
+    strmap_reserve(known, count < (uint64_t)(rr.end - rr.at) ? (size_t)count : 0);
+    for (uint64_t n = count; n > 0 && !rr.failed; n--) {
         const char *path = record_read_string(&rr, NULL);
         const char *blob = record_read_string(&rr, NULL);
         if (!rr.failed && strcmp(path, CONFIG_FILE) != 0 &&
@@ -231,21 +253,22 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
                              NULL};
     source_tree tree = {0};
     strmap known = STRMAP_INIT;
-    /* Only a build shows history; a check (the push hook) needs none. The
-     * lock first: the build record of the published site is read under it. */
+    /* Only a build shows history; a check (the push hook) needs none. It is
+     * read beside the publish and source stages, from the start: the walk
+     * over the commits waits for the build record of the published site,
+     * which is read under the lock. */
     if (opts->output_dir != NULL) {
+        history.repo_dir = source.repo_dir;
+        history.ref = opts->ref;
+        history.out = &s.history;
+        start_history(&history);
         if ((pub = publish_begin(opts->output_dir, diags)) == NULL)
             goto done;
         stage("publish begin");
-        history.repo_dir = source.repo_dir;
-        history.ref = opts->ref;
-        history.previous = publish_previous(pub);
-        history.out = &s.history;
-        /* The walk over the commits runs beside the source stage. */
-        start_history(&history);
+        give_previous(&history, publish_previous(pub));
         /* A patch build may follow: the content files it does not need
          * are then not read (source_options.known). */
-        if (known_sources(history.previous, &known))
+        if (known_sources(publish_previous(pub), &known))
             source.known = &known;
     }
     if (source_read(&a, &source, &tree, diags) < 0)

@@ -507,7 +507,11 @@ static bool use_previous(history_walk *w, const record *previous, const git_oid 
         if (folders.entries[i].key != NULL && strmap_get(&w->folders, folders.entries[i].key) == NULL)
             strmap_put(&w->folders, arena_strdup(w->arena, folders.entries[i].key), w);
     strmap_free(&folders);
-    for (uint64_t n = record_read_number(&rr); n > 0; n--) {
+    uint64_t recorded = record_read_number(&rr);
+    /* Checked above: each of them was read. */
+    if (recorded <= (uint64_t)(rr.end - rr.at))
+        strmap_reserve(&w->files, (size_t)recorded + 64);
+    for (uint64_t n = recorded; n > 0; n--) {
         file_record *r = file_named(w, record_read_string(&rr, NULL));
         r->history.changed = (int64_t)record_read_number(&rr);
         r->history.changed_offset = (int)(int64_t)record_read_number(&rr);
@@ -527,6 +531,7 @@ static bool use_previous(history_walk *w, const record *previous, const git_oid 
 struct history_reader {
     history_walk w;
     arena *arena;
+    diag_list *diags;
     const char *repo_dir, *ref;
     git_commit *commit;     /* NULL: no history (no repository, no commit yet) */
     record_hash mailmap;
@@ -567,8 +572,8 @@ static int add_folders(history_walk *w, git_tree *tree, buf *prefix,
 }
 
 history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
-                              const char *const *roots, const record *previous,
-                              const _Atomic bool *stop, diag_list *diags)
+                              const char *const *roots, const _Atomic bool *stop,
+                              diag_list *diags)
 {
     git_libgit2_init();
     /* Trees of up to 1 MiB in libgit2's cache: each version of a large
@@ -624,21 +629,29 @@ history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
         goto done;
     }
     h->mailmap = mailmap_inputs(w->repo);
-    git_oid since;
-    bool incremental = previous != NULL &&
-                       use_previous(w, previous, git_commit_id(h->commit), h->mailmap, &since);
-    if (incremental && git_oid_equal(&since, git_commit_id(h->commit)))
-        ; /* nothing new */
-    else if (walk_commits(w, git_commit_id(h->commit), incremental ? &since : NULL) < 0) {
-        if (stop == NULL || !atomic_load(stop))
-            git_failed(diags, repo_dir, "walking the commits");
-        h->status = -1;
-    }
 done:
     buf_free(&prefix);
     git_tree_free(top);
     git_object_free(target);
+    h->diags = diags;
     return h;
+}
+
+void history_walk_commits(history_reader *h, const record *previous)
+{
+    history_walk *w = &h->w;
+    if (h->commit == NULL || h->status < 0)
+        return;
+    git_oid since;
+    bool incremental = previous != NULL &&
+                       use_previous(w, previous, git_commit_id(h->commit), h->mailmap, &since);
+    if (incremental && git_oid_equal(&since, git_commit_id(h->commit)))
+        return; /* nothing new */
+    if (walk_commits(w, git_commit_id(h->commit), incremental ? &since : NULL) < 0) {
+        if (w->stop == NULL || !atomic_load(w->stop))
+            git_failed(h->diags, h->repo_dir, "walking the commits");
+        h->status = -1;
+    }
 }
 
 int history_finish(history_reader *h, const source_tree *tree, buf *record_out, strmap *out)
@@ -649,6 +662,8 @@ int history_finish(history_reader *h, const source_tree *tree, buf *record_out, 
         status = -1;
     git_tree *head_tree = NULL;
     if (status == 0 && h->commit != NULL) {
+        strmap_reserve(&w->files, w->files.count + tree->count);
+        strmap_reserve(out, tree->count);
         for (size_t i = 0; i < tree->count; i++)
             file_named(w, tree->files[i].path);
         if (h->ref == NULL && git_commit_tree(&head_tree, h->commit) == 0)

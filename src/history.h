@@ -34,27 +34,30 @@ typedef struct file_history {
     bool uncommitted;         /* a working-tree build: the file differs from HEAD or is new */
 } file_history;
 
-/* The history is read in two steps, so that the walk over the commits can run
- * in a thread of its own while the source stage reads the files: the walk
- * needs only the commit, and the files are matched at the end.
+/* The history is read in three steps, so that it can run in a thread of its
+ * own while the publish stage reads the build record and the source stage
+ * reads the files: the repository and the commit first, then the walk over
+ * the commits (which needs the record), and the files are matched at the
+ * end.
  *
- * history_begin walks the history of the files under roots (top-level names,
- * NULL-terminated, as source_options.roots; NULL: all) from ref's commit, or
- * for a working-tree build (ref NULL) from HEAD. It descends only into the
- * folders of that commit under roots. When *stop becomes true (stop may be
- * NULL) it gives up soon: the build failed and needs no history. Returns the
- * walk, never NULL; its strings are owned by a, its errors go to diags and
- * make history_finish fail.
+ * history_begin opens the repository and finds the folders under roots
+ * (top-level names, NULL-terminated, as source_options.roots; NULL: all) of
+ * ref's commit, or for a working-tree build (ref NULL) of HEAD. When *stop
+ * becomes true (stop may be NULL) the walk gives up soon: the build failed
+ * and needs no history. Returns the reader, never NULL; its strings are owned
+ * by a, its errors go to diags and make history_finish fail.
  *
- * Incremental: with the previous build's record (previous, may be NULL) only
- * the commits since its commit are walked, when that gives what a whole walk
- * would: the same .mailmap, that commit an ancestor of this one through
- * commits with one parent each (no merges, no rewritten history), and every
- * folder walked now walked then. */
+ * history_walk_commits then walks the history of the files in those
+ * folders. Incremental: with the previous build's record (previous, may be
+ * NULL) only the commits since its commit are walked, when that gives what a
+ * whole walk would: the same .mailmap, that commit an ancestor of this one
+ * through commits with one parent each (no merges, no rewritten history),
+ * and every folder walked now walked then. */
 typedef struct history_reader history_reader;
 history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
-                              const char *const *roots, const record *previous,
-                              const _Atomic bool *stop, diag_list *diags);
+                              const char *const *roots, const _Atomic bool *stop,
+                              diag_list *diags);
+void history_walk_commits(history_reader *h, const record *previous);
 
 /* Matches the walk to the files of tree: fills out (repository path ->
  * file_history*, arena-owned; free the map with strmap_free) for the files

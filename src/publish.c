@@ -171,14 +171,18 @@ static record *load_record(const char *dir, const char *const *paths, size_t cou
 
 /* Reads the "outputs" section of r: calls each(pub, path, hash) per file;
  * false when the section is damaged. */
+static void note_staged(publisher *pub, const char *path, record_hash h);
+
 static bool read_outputs(publisher *pub, const record *r,
                          void (*each)(publisher *, const char *, record_hash))
 {
     record_reader counted = record_reader_of(r, "output count");
     uint64_t count = record_read_number(&counted);
     record_reader rr = record_reader_of(r, "outputs");
-    if (counted.failed)
+    if (counted.failed || count > (uint64_t)(rr.end - rr.at))
         return false;
+    if (each == note_staged)
+        strmap_reserve(&pub->staged, (size_t)count);
     for (uint64_t i = 0; i < count && !rr.failed; i++) {
         const char *path = record_read_string(&rr, NULL);
         record_hash h = record_read_hash(&rr);
@@ -609,6 +613,7 @@ int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags)
     /* Each one the old copy has, or else the published site's file at the
      * same path (its record says it has those bytes), linked. First
      * whether every one can be, so that nothing is staged when one cannot. */
+    strmap_reserve(&pub->written, outputs.count);
     staged_file **olds = calloc(outputs.count + 1, sizeof *olds);
     bool *skip = calloc(outputs.count + 1, sizeof *skip);
     if (olds == NULL || skip == NULL)

@@ -26,6 +26,9 @@ void *strmap_get(const strmap *map, const char *key);
  * or the value already stored under key (which is kept). */
 void *strmap_put(strmap *map, const char *key, void *value);
 
+/* Makes room for count keys in all, so that adding them moves nothing. */
+void strmap_reserve(strmap *map, size_t count);
+
 void strmap_free(strmap *map);
 
 #endif
