@@ -1552,6 +1552,28 @@ void index_use_previous(index_builder *ix, const record *r)
     for (size_t i = 0; i < word_count; i++)
         if (prev->word_terms[i] >= terms)
             rr.failed = true;
+    /* The documents patch builds changed since (see write_delta) replace
+     * theirs: the pages record them as they are now. */
+    size_t delta_len;
+    const uint8_t *delta = record_section(r, "search delta", &delta_len);
+    size_t fixed = 4 * (1 + 3 * FIELD_KINDS + word_count);
+    if (delta != NULL && delta_len >= fixed) {
+        record_reader dr = {delta + fixed, delta + delta_len, false};
+        for (uint64_t n = record_read_number(&dr); n > 0 && !dr.failed && !rr.failed; n--) {
+            uint64_t doc = record_read_number(&dr);
+            for (int f = 0; f < FIELD_KINDS; f++)
+                record_read_number(&dr);
+            size_t len;
+            const uint8_t *entry = (const uint8_t *)record_read_string(&dr, &len);
+            record_reader er = {entry, entry + len, false};
+            record_read_hash(&er);
+            check_document(&er, word_count, terms);
+            if (dr.failed || er.failed || doc >= docs)
+                rr.failed = true; /* damaged: no replays */
+            else
+                prev->docs[doc] = (record_reader){entry, entry + len, false};
+        }
+    }
     if (rr.failed)
         return;
     prev->record = r;

@@ -646,24 +646,43 @@ static bool links_unchanged(renderer *r, const previous_page *prev)
 }
 
 /* Reads the "pages" section of the previous build's record. */
+/* Reads one entry of "pages" (or "pages delta"); its output path into
+ * *path. */
+static void read_page_entry(record_reader *rr, const char **path, previous_page *prev)
+{
+    *path = record_read_string(rr, NULL);
+    prev->inputs = record_read_hash(rr);
+    prev->output = record_read_hash(rr);
+    prev->document = record_read_number(rr);
+    prev->links = *rr;
+    for (uint64_t n = record_read_number(rr); n > 0 && !rr->failed; n--) {
+        record_read_string(rr, NULL);
+        record_read_string(rr, NULL);
+    }
+}
+
+/* Reads "pages", and "pages delta": the entries of the pages patch builds
+ * remade since, which replace theirs. */
 static void load_previous_pages(renderer *r, const record *rec)
 {
     record_reader counted = record_reader_of(rec, "page count");
     uint64_t count = record_read_number(&counted);
     record_reader rr = record_reader_of(rec, "pages");
     for (uint64_t i = 0; i < count && !rr.failed; i++) {
-        const char *path = record_read_string(&rr, NULL);
+        const char *path;
         previous_page *prev = arena_alloc(&r->persistent, sizeof *prev);
-        prev->inputs = record_read_hash(&rr);
-        prev->output = record_read_hash(&rr);
-        prev->document = record_read_number(&rr);
-        prev->links = rr;
-        for (uint64_t n = record_read_number(&rr); n > 0 && !rr.failed; n--) {
-            record_read_string(&rr, NULL);
-            record_read_string(&rr, NULL);
-        }
+        read_page_entry(&rr, &path, prev);
         if (!rr.failed)
             strmap_put(&r->previous, path, prev);
+    }
+    record_reader delta = record_reader_of(rec, "pages delta");
+    for (uint64_t n = delta.at ? record_read_number(&delta) : 0; n > 0 && !delta.failed; n--) {
+        const char *path;
+        previous_page now;
+        read_page_entry(&delta, &path, &now);
+        previous_page *prev = delta.failed ? NULL : strmap_get(&r->previous, path);
+        if (prev != NULL)
+            *prev = now;
     }
 }
 
@@ -1375,7 +1394,7 @@ typedef struct dirty_page {
     uint64_t context_at, context_len; /* where its context is among the values */
     record_reader context;
     previous_page previous;
-    buf file;
+    buf file, entry; /* its file, and its entry in "pages delta" */
 } dirty_page;
 
 typedef struct dirty_list {
@@ -1511,6 +1530,31 @@ static bool find_previous_pages(const record *rec, dirty_list *dirty, const strm
     return !rr.failed && !counted.failed && found == dirty->count;
 }
 
+/* "pages delta": the entries of the pages patch builds remade since the
+ * base, the ones remade now replacing theirs. */
+static void write_pages_delta(const record *rec, const dirty_list *dirty, const strmap *by_output,
+                              buf *out)
+{
+    buf entries = BUF_INIT;
+    size_t count = dirty->count;
+    for (size_t i = 0; i < dirty->count; i++)
+        buf_append(&entries, dirty->items[i].entry.data, dirty->items[i].entry.len);
+    record_reader rr = record_reader_of(rec, "pages delta");
+    for (uint64_t n = rr.at ? record_read_number(&rr) : 0; n > 0 && !rr.failed; n--) {
+        const uint8_t *start = rr.at;
+        const char *path;
+        previous_page ignored;
+        read_page_entry(&rr, &path, &ignored);
+        if (!rr.failed && strmap_get(by_output, path) == NULL) {
+            buf_append(&entries, (const char *)start, (size_t)(rr.at - start));
+            count++;
+        }
+    }
+    record_write_number(out, count);
+    buf_append(out, entries.data, entries.len);
+    buf_free(&entries);
+}
+
 /* Remakes dirty page d. Returns 1, or 0 when a patch build cannot. */
 static int remake_page(renderer *r, const source_options *source, dirty_page *d, arena *a)
 {
@@ -1527,6 +1571,7 @@ static int remake_page(renderer *r, const source_options *source, dirty_page *d,
         return 0;
     put_history(&r->scratch, r->site, p, page_value);
     value *site_value = site_for_page(r, p);
+    record_hash inputs = page_inputs(r, p, site_value, page_value);
     r->patch_document = d->previous.document != 0 ? (size_t)d->previous.document - 1 : 0;
     index_patch *patch = r->patch;
     if (d->previous.document == 0)
@@ -1540,8 +1585,13 @@ static int remake_page(renderer *r, const source_options *source, dirty_page *d,
     r->link_count = r->link_cap = md.link_count;
     if (render_layout(r, p, site_value, page_value, &md, &d->file) < 0 || r->diags->count > 0)
         return 0;
-    /* The base's "pages" keeps the page's fingerprint from before: a whole
-     * build after this one makes it again, which is right. */
+    /* Its entry for "pages delta", so that a whole build after this one
+     * knows the page as it is now. */
+    buf saved = r->pages_record;
+    r->pages_record = d->entry;
+    record_page(r, p, inputs, record_hash_of(d->file.data, d->file.len), md.document);
+    d->entry = r->pages_record;
+    r->pages_record = saved;
     r->rendered++;
     return 1;
 }
@@ -1622,6 +1672,9 @@ int render_patch(const site *s, const source_options *source, const source_tree 
     publish_keep_base(pub);
     index_patch_record(r.patch, pub);
     publish_record(pub, "context delta", &contexts);
+    buf pages_delta = BUF_INIT;
+    write_pages_delta(rec, &dirty, &by_output, &pages_delta);
+    publish_record(pub, "pages delta", &pages_delta);
     record_reader counted = record_reader_of(rec, "page count");
     stats->pages = (size_t)record_read_number(&counted);
     stats->rendered = r.rendered;
@@ -1633,6 +1686,7 @@ done:
         fprintf(stderr, "timing: no patch build: %s\n", why);
     for (size_t i = 0; i < dirty.count; i++) {
         buf_free(&dirty.items[i].file);
+        buf_free(&dirty.items[i].entry);
     }
     free(dirty.items);
     for (size_t i = 0; i < made.count; i++) {

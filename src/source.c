@@ -450,6 +450,20 @@ static int read_blob(reader *r, const char *path, const git_oid *id, size_t limi
     return 0;
 }
 
+/* Whether a commit's file is a blob the caller has seen (source_options.
+ * known): then it is not read (data NULL, len 0). Returns 0 when so. */
+static int known_blob(reader *r, const char *path, const git_oid *id, const char **data,
+                      size_t *len)
+{
+    const char *known = r->known ? strmap_get(r->known, path) : NULL;
+    char hex[GIT_OID_HEXSZ + 1];
+    if (known == NULL || strcmp(git_oid_tostr(hex, sizeof hex, id), known) != 0)
+        return 1;
+    *data = NULL;
+    *len = 0;
+    return 0;
+}
+
 /* ---- working tree ------------------------------------------------------- */
 
 /* Whether the working-tree path (dir: a folder) is left out, as git add -A would
@@ -913,7 +927,9 @@ static void visit(reader *r, buf *display, buf *canon, node n, int dfd, const ch
             return;
         const char *data;
         size_t len;
-        int rc = r->tree_mode ? read_blob(r, display->data, &n.id, 0, false, &data, &len)
+        int rc = r->tree_mode ? (known_blob(r, display->data, &n.id, &data, &len) == 0
+                                     ? 0
+                                     : read_blob(r, display->data, &n.id, 0, false, &data, &len))
                               : wt_read_file(r, dfd, name, display->data, canon->data, &data,
                                              &len, &n.id);
         if (rc == 0)
@@ -1359,12 +1375,44 @@ const source_file *source_find(const source_tree *tree, const char *path)
     return NULL;
 }
 
+/* source_fill for a file of a commit: its blob, checked against its id. */
+static int fill_from_blob(arena *a, const source_options *opts, source_file *f)
+{
+    git_libgit2_init();
+    git_repository *repo = NULL;
+    git_odb *odb = NULL;
+    git_odb_object *obj = NULL;
+    git_oid id, check;
+    int status = -1;
+    if (git_oid_fromstr(&id, f->blob_id) == 0 &&
+        git_repository_open_ext(&repo, opts->repo_dir ? opts->repo_dir : ".",
+                                GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
+        git_repository_odb(&odb, repo) == 0 && git_odb_read(&obj, odb, &id) == 0 &&
+        git_odb_object_type(obj) == GIT_OBJECT_BLOB &&
+        git_odb_object_size(obj) <= SOURCE_MAX_FILE_SIZE) {
+        size_t n = git_odb_object_size(obj);
+        char *copy = arena_alloc_raw(a, n + 1);
+        memcpy(copy, git_odb_object_data(obj), n);
+        copy[n] = '\0';
+        if (git_odb_hash(&check, copy, n, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&check, &id)) {
+            f->data = copy;
+            f->len = n;
+            status = 0;
+        }
+    }
+    git_odb_object_free(obj);
+    git_odb_free(odb);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return status;
+}
+
 int source_fill(arena *a, const source_options *opts, source_file *f)
 {
     if (f->data != NULL)
         return 0;
     if (opts->ref != NULL)
-        return -1;
+        return fill_from_blob(a, opts, f);
     /* The path was checked when it was read (names, links inside the
      * repository); the bytes must still be those of its blob. */
     buf path = BUF_INIT;

@@ -94,9 +94,11 @@ typedef struct source_options {
                                  other top-level entries are neither read nor checked;
                                  a root that does not exist is no error. NULL: read all. */
     const strmap *known;      /* NULL, or repository path -> blob id (hex) of files the
-                                 caller has seen: in a working-tree read, such a file that
-                                 git's index says is still that blob (as git status
-                                 decides) is not read: its data is NULL (len its size);
+                                 caller has seen, which are then not read: its data is
+                                 NULL (len its size in a working tree, 0 in a commit).
+                                 In a working-tree read, such a file that git's index
+                                 says is still that blob (as git status decides); in a
+                                 commit, one whose tree entry names that blob.
                                  source_fill reads it when needed */
 } source_options;
 
@@ -112,8 +114,9 @@ typedef struct source_options {
 int source_read(arena *a, const source_options *opts, source_tree *out, diag_list *diags);
 
 /* Reads the contents of f, a file a read with opts->known left unread, into
- * the arena. Returns 0, or -1 when it cannot be read or its bytes are no
- * longer those of its blob id (it changed since: read everything again). */
+ * the arena: from the working tree, or the blob of a commit. Returns 0, or -1
+ * when it cannot be read or its bytes are not those of its blob id (it
+ * changed since: read everything again). */
 int source_fill(arena *a, const source_options *opts, source_file *f);
 
 /* Returns the file at path in tree (binary search), or NULL. */

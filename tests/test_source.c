@@ -544,6 +544,19 @@ static void test_known_files(void)
     CHECK(source_find(&t, "handbook.yaml")->data != NULL);
     CHECK(kept != NULL && source_fill(&a, &opts, kept) == 0 && kept->data != NULL &&
           strcmp(kept->data, "Blijft zo.\n") == 0);
+    /* From the commit: a known blob is not read, and is filled from it; a
+     * file whose blob the caller has not seen is read. */
+    strmap seen = STRMAP_INIT;
+    strmap_put(&seen, "content/same.md", same);
+    strmap_put(&seen, "content/edited.md", "0000000000000000000000000000000000000000");
+    source_options from_commit = {path, "HEAD", ROOTS, &seen};
+    CHECK(source_read(&a, &from_commit, &t, &d) == 0);
+    kept = (source_file *)source_find(&t, "content/same.md");
+    changed = source_find(&t, "content/edited.md");
+    CHECK(kept != NULL && kept->data == NULL && changed != NULL && changed->data != NULL);
+    CHECK(kept != NULL && source_fill(&a, &from_commit, kept) == 0 && kept->data != NULL &&
+          strcmp(kept->data, "Blijft zo.\n") == 0 && kept->len == strlen("Blijft zo.\n"));
+    strmap_free(&seen);
     /* Changed after the read (same size): refused. */
     CHECK(source_read(&a, &opts, &t, &d) == 0);
     kept = (source_file *)source_find(&t, "content/same.md");
