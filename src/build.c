@@ -239,6 +239,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
 {
     double start = seconds_now();
     stage(NULL);
+    source_hold();
     *result = (build_result){0};
     arena a = ARENA_INIT;
     site s = {0};
@@ -358,6 +359,7 @@ done:
     pthread_mutex_destroy(&history.lock);
     pthread_cond_destroy(&history.files_given);
     arena_free(&a);
+    source_release();
     result->seconds = seconds_now() - start;
     return status;
 }

@@ -1448,3 +1448,13 @@ int source_fill(arena *a, const source_options *opts, source_file *f)
     f->data = data;
     return 0;
 }
+
+void source_hold(void)
+{
+    git_libgit2_init();
+}
+
+void source_release(void)
+{
+    git_libgit2_shutdown();
+}

@@ -119,6 +119,13 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
  * changed since: read everything again). */
 int source_fill(arena *a, const source_options *opts, source_file *f);
 
+/* Keeps libgit2 set up from source_hold to source_release, around a build
+ * whose threads use it at once: libgit2 frees a thread's error state when
+ * the last user lets go, and that must be the main thread, which never
+ * exits as threads do. */
+void source_hold(void);
+void source_release(void);
+
 /* Returns the file at path in tree (binary search), or NULL. */
 const source_file *source_find(const source_tree *tree, const char *path);
 
