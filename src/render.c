@@ -1096,16 +1096,24 @@ static void free_layout_inputs(strmap *map)
     strmap_free(map);
 }
 
+/* Frees what a renderer made for itself (not its index). */
+static void free_renderer(renderer *r)
+{
+    record_hasher_free(r->hasher);
+    record_hasher_free(r->layout_hasher);
+    free_layout_inputs(&r->layout_inputs);
+    strmap_free(&r->previous);
+    buf_free(&r->pages_record);
+    buf_free(&r->contexts_record);
+    buf_free(&r->context_values);
+    arena_free(&r->scratch);
+    arena_free(&r->persistent);
+}
+
 /* Frees what second_renderer made, once its results are taken. */
 static void free_second_renderer(second_half *h)
 {
-    record_hasher_free(h->r.hasher);
-    record_hasher_free(h->r.layout_hasher);
-    free_layout_inputs(&h->r.layout_inputs);
-    buf_free(&h->r.pages_record);
-    buf_free(&h->r.contexts_record);
-    buf_free(&h->r.context_values);
-    arena_free(&h->r.scratch);
+    free_renderer(&h->r);
     diag_list_free(&h->diags);
 }
 
@@ -1342,14 +1350,7 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     }
     stats->rendered = r.rendered;
     index_free(r.index);
-    record_hasher_free(r.hasher);
-    record_hasher_free(r.layout_hasher);
-    free_layout_inputs(&r.layout_inputs);
-    strmap_free(&r.previous);
-    buf_free(&r.pages_record);
-    buf_free(&r.contexts_record);
-    buf_free(&r.context_values);
-    arena_free(&r.persistent);
+    free_renderer(&r);
     return status;
 }
 
@@ -1700,11 +1701,7 @@ done:
     buf_free(&contexts);
     arena_free(&pages_arena);
     index_patch_free(r.patch);
-    record_hasher_free(r.hasher);
-    record_hasher_free(r.layout_hasher);
-    free_layout_inputs(&r.layout_inputs);
-    arena_free(&r.scratch);
-    arena_free(&r.persistent);
+    free_renderer(&r);
     diag_list_free(&quiet);
     return result;
 }
