@@ -1741,10 +1741,11 @@ int index_append(index_builder *ix, index_builder *part)
  *   the word ids in the order of the vocabulary shards;
  *   per term: where its stem is in "index";
  *   the term ids in the order of the term shards; per term its place there;
- *   per term: where its entry starts in the entries below;
- *   the compound pairs (whole and part term ids) in merge order;
- *   the length of the entries, and the entries: per term, in shard order,
- *   its state (write_term_state: its count of postings, its postings file
+ *   per term: where its entry starts in "search entries";
+ *   the compound pairs (whole and part term ids) in merge order.
+ *
+ * "search entries" (a section of its own, so that its 10 MB are not copied
+ * into this one): per term, in shard order, its state (write_term_state: its count of postings, its postings file
  *   + 1 (0: in line), its value in the shard, its two best scores, the hash
  *   of its postings file) and its postings after compounds (record
  *   numbers: per posting the gap to the previous document, twice each
@@ -1754,6 +1755,8 @@ int index_append(index_builder *ix, index_builder *part)
  * record's base) and writes what it changed into "search delta" (see
  * write_delta). */
 enum { PATCH_VERSION = 1 };
+/* The words before the tables: six numbers, then three per field. */
+enum { HEAD_WORDS = 6 + 3 * FIELD_KINDS };
 
 static void put_u32(buf *out, uint32_t n)
 {
@@ -1829,6 +1832,8 @@ static void write_patch_section(const index_builder *ix, const record_job *job,
 {
     if (word_count != ix->words_by_id.count || term_count != ix->terms_by_id.count)
         abort(); /* every word and term is in both */
+    buf_reserve(out, 4 * (HEAD_WORDS + ix->doc_count * (1 + FIELD_KINDS) + 4 * word_count +
+                          5 * term_count + 2 * ix->pair_count));
     uint32_t head[] = {PATCH_VERSION,           (uint32_t)ix->doc_count, (uint32_t)word_count,
                        (uint32_t)term_count,    (uint32_t)ix->pair_count, ix->own_files};
     put_u32s(out, head, sizeof head / sizeof head[0]);
@@ -1856,8 +1861,6 @@ static void write_patch_section(const index_builder *ix, const record_job *job,
     free(position);
     put_u32s(out, ix->term_entry, term_count);
     put_u32s(out, ix->pairs, 2 * ix->pair_count);
-    put_u32(out, (uint32_t)ix->patch_entries.len);
-    buf_append(out, ix->patch_entries.data, ix->patch_entries.len);
 }
 
 int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
@@ -1887,8 +1890,14 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
         ix->average_length[f] = average_length(total, having);
     }
 
-    if (pub != NULL)
+    if (pub != NULL) {
         ix->term_entry = zeroed(ix->terms_by_id.count + 1, sizeof *ix->term_entry);
+        /* Room for every term's entry at once: 6 bytes a posting do. */
+        size_t postings = 0;
+        for (size_t i = 0; i < ix->terms_by_id.count; i++)
+            postings += ((const term *)ix->terms_by_id.items[i])->count;
+        buf_reserve(&ix->patch_entries, 6 * postings + 96 * ix->terms_by_id.count);
+    }
     size_t word_count, term_count;
     const char **word_keys = sorted_keys(&ix->vocabulary, &word_count);
     write_shards(ix, "vocabulary", word_keys, word_count, write_stem);
@@ -1939,6 +1948,7 @@ int index_finish(index_builder *ix, publisher *pub, diag_list *diags)
         write_patch_section(ix, &job, word_keys, word_count, term_keys, term_count, &patch);
         publish_record_base(pub, "index", &job.out);
         publish_record_base(pub, "search patch", &patch);
+        publish_record_base(pub, "search entries", &ix->patch_entries);
     }
     free(word_keys);
     free(term_keys);
@@ -2093,7 +2103,6 @@ static bool table_below(const uint8_t *t, size_t count, uint64_t limit)
     return true;
 }
 
-enum { HEAD_WORDS = 6 + 3 * FIELD_KINDS };
 
 /* The totals and havings of the fields, from words at t. */
 static void read_totals(index_patch *ip, const uint8_t *t)
@@ -2147,10 +2156,11 @@ static bool collect_edits(index_patch *ip);
 index_patch *index_patch_begin(const site *s, const record *r, index_patch_reader read_published,
                                void *read_ctx)
 {
-    size_t index_len, patch_len;
+    size_t index_len, patch_len, entries_len;
     const uint8_t *index = record_section(r, "index", &index_len);
     const uint8_t *patch = record_section(r, "search patch", &patch_len);
-    if (index == NULL || patch == NULL || patch_len < 4 * HEAD_WORDS ||
+    const uint8_t *entries = record_section(r, "search entries", &entries_len);
+    if (index == NULL || patch == NULL || entries == NULL || patch_len < 4 * HEAD_WORDS ||
         get_u32(patch) != PATCH_VERSION)
         return NULL;
     index_patch *ip = zeroed(1, sizeof *ip);
@@ -2172,10 +2182,10 @@ index_patch *index_patch_begin(const site *s, const record *r, index_patch_reade
     const uint64_t sizes[] = {docs,  FIELD_KINDS * docs, word_total, word_total, word_total,
                               terms, terms,              terms,      terms,
                               2 * (uint64_t)ip->pair_count};
-    uint64_t need = 4 * (HEAD_WORDS + 1);
+    uint64_t need = 4 * HEAD_WORDS;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         need += 4 * sizes[i];
-    if (need > patch_len || terms == 0 || docs == 0) {
+    if (need != patch_len || terms == 0 || docs == 0) {
         free(ip);
         return NULL;
     }
@@ -2184,10 +2194,9 @@ index_patch *index_patch_begin(const site *s, const record *r, index_patch_reade
         *tables[i] = at;
         at += 4 * sizes[i];
     }
-    ip->entries_len = get_u32(at);
-    ip->entries = at + 4;
-    bool good = ip->entries + ip->entries_len == patch + patch_len &&
-                table_below(ip->doc_offset, docs, index_len) &&
+    ip->entries_len = entries_len;
+    ip->entries = entries;
+    bool good = table_below(ip->doc_offset, docs, index_len) &&
                 table_below(ip->word_offset, word_total, index_len) &&
                 table_below(ip->word_order, word_total, word_total) &&
                 table_below(ip->stem_offset, terms, index_len) &&
