@@ -56,6 +56,8 @@ struct publisher {
                                  made on first need (published_file) */
     bool by_hash_made;
     bool kept_others; /* publish_keep_others ran: no search for contents */
+    strmap published_at; /* then: path -> staged_file, the published hash of the
+                            paths written anew */
     strmap staged;    /* path -> staged_file: what the staging folder holds now */
     strmap written;   /* paths of this build's outputs */
     buf outputs;      /* the record's "outputs" section: path and hash of each */
@@ -522,8 +524,17 @@ static int stage(publisher *pub, const char *path, record_hash hash, const void 
         old->handled = true; /* the old copy has it already */
     } else {
         buf from = BUF_INIT;
-        /* After publish_keep_others, what is written anew is new. */
-        bool linkable = !(pub->kept_others && data != NULL) && published_file(pub, hash, &from);
+        /* After publish_keep_others, what is written anew is new, unless
+         * the published site has those bytes at that very path. */
+        bool linkable;
+        if (pub->kept_others && data != NULL) {
+            const staged_file *at = strmap_get(&pub->published_at, path);
+            linkable = at != NULL && record_hash_equal(at->hash, hash);
+            if (linkable)
+                buf_printf(&from, "%s/%s", pub->output_dir, path);
+        } else {
+            linkable = published_file(pub, hash, &from);
+        }
         if (!linkable && data == NULL) {
             buf_free(&from);
             return 0; /* gone from the published site: the caller makes it again */
@@ -622,8 +633,13 @@ int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags)
     for (size_t i = 0; whole && i < outputs.count; i++) {
         const char *path = outputs.paths[i];
         skip[i] = strmap_get(writing, path) != NULL || strmap_get(&pub->written, path) != NULL;
-        if (skip[i])
+        if (skip[i]) {
+            /* Written anew: a file with the same bytes is linked all the same. */
+            staged_file *at = arena_alloc(&pub->arena, sizeof *at);
+            at->hash = outputs.hashes[i];
+            strmap_put(&pub->published_at, path, at);
             continue;
+        }
         olds[i] = strmap_get(&pub->staged, path);
         if (olds[i] != NULL && !olds[i]->handled && record_hash_equal(olds[i]->hash, outputs.hashes[i]))
             continue;
@@ -707,6 +723,7 @@ static void free_publisher(publisher *pub)
     strmap_free(&pub->published_by_hash);
     strmap_free(&pub->staged);
     strmap_free(&pub->written);
+    strmap_free(&pub->published_at);
     for (size_t i = 0; i < pub->known_folders.cap; i++)
         free((char *)pub->known_folders.entries[i].key);
     strmap_free(&pub->known_folders);

@@ -193,8 +193,16 @@ copy_line() {
 patch_steps=0 patched=0 patch_wrong=0
 build_both() {
     patch_steps=$((patch_steps + 1))
+    snapshot "$inc" "$tmp/before"
     HANDBOOK_TIMINGS=1 "$handbook" build --repo "$repo" -o "$inc" >"$tmp/inc.out" 2>&1 ||
         { cat "$tmp/inc.out"; patch_wrong=$((patch_wrong + 1)); return; }
+    snapshot "$inc" "$tmp/after"
+    # As in any build: a file with the same path and bytes keeps its inode.
+    relinked=$(join "$tmp/before" "$tmp/after" | awk '$3 == $5 && $2 != $4 { print $1 }' | head -3)
+    if [ -n "$relinked" ]; then
+        patch_wrong=$((patch_wrong + 1))
+        echo "# patch step $patch_steps ($1): unchanged files got a new inode: $relinked"
+    fi
     why=$(sed -n 's/^timing: no patch build: //p' "$tmp/inc.out")
     wrong=""
     if grep -q "only the changed pages were read" "$tmp/inc.out"; then
