@@ -571,6 +571,25 @@ static node_kind kind_of_mode(mode_t mode)
     return NODE_SPECIAL;
 }
 
+/* Reads up to size bytes of fd into data, again after a short or
+ * interrupted read. Returns the bytes read (fewer at the end of the file),
+ * or -1 with errno set. */
+static ssize_t read_fully(int fd, char *data, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, data + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
 /* Reads the regular file name in the folder dfd (path: its repository path for
  * messages, canon: the path of the file itself, past links) into the arena,
  * with its blob id: from the index when it may stand (index_blob_id), else
@@ -614,20 +633,13 @@ static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
         return -1;
     }
     char *data = arena_alloc_raw(r->a, size + 1);
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, data + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            path_error(r, path, "cannot read the file: %s", strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (n == 0)
-            break; /* shrank while reading: take what is there */
-        got += (size_t)n;
+    ssize_t read_bytes = read_fully(fd, data, size);
+    if (read_bytes < 0) {
+        path_error(r, path, "cannot read the file: %s", strerror(errno));
+        close(fd);
+        return -1;
     }
+    size_t got = (size_t)read_bytes; /* less when it shrank while reading: take what is there */
     close(fd);
     data[got] = '\0';
     if (got == size && index_blob_id(r, canon, &st, id)) {
@@ -1375,35 +1387,32 @@ const source_file *source_find(const source_tree *tree, const char *path)
     return NULL;
 }
 
-/* source_fill for a file of a commit: its blob, checked against its id. */
+/* source_fill for a file of a commit: its blob, read and checked as the
+ * read of the commit does (read_blob), by a reader of this one file. */
 static int fill_from_blob(arena *a, const source_options *opts, source_file *f)
 {
-    git_libgit2_init();
+    diag_list ignored = DIAG_LIST_INIT; /* a failure makes the build read everything */
+    reader r = {.a = a, .diags = &ignored};
     git_repository *repo = NULL;
-    git_odb *odb = NULL;
-    git_odb_object *obj = NULL;
-    git_oid id, check;
+    git_oid id;
+    const char *data = NULL;
+    size_t len = 0;
     int status = -1;
+    git_libgit2_init();
     if (git_oid_fromstr(&id, f->blob_id) == 0 &&
         git_repository_open_ext(&repo, opts->repo_dir ? opts->repo_dir : ".",
                                 GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
-        git_repository_odb(&odb, repo) == 0 && git_odb_read(&obj, odb, &id) == 0 &&
-        git_odb_object_type(obj) == GIT_OBJECT_BLOB &&
-        git_odb_object_size(obj) <= SOURCE_MAX_FILE_SIZE) {
-        size_t n = git_odb_object_size(obj);
-        char *copy = arena_alloc_raw(a, n + 1);
-        memcpy(copy, git_odb_object_data(obj), n);
-        copy[n] = '\0';
-        if (git_odb_hash(&check, copy, n, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&check, &id)) {
-            f->data = copy;
-            f->len = n;
-            status = 0;
-        }
+        git_repository_odb(&r.odb, repo) == 0 &&
+        read_blob(&r, f->path, &id, 0, false, &data, &len) == 0) {
+        f->data = data;
+        f->len = len;
+        status = 0;
     }
-    git_odb_object_free(obj);
-    git_odb_free(odb);
+    free(r.blobs);
+    git_odb_free(r.odb);
     git_repository_free(repo);
     git_libgit2_shutdown();
+    diag_list_free(&ignored);
     return status;
 }
 
@@ -1426,21 +1435,13 @@ int source_fill(arena *a, const source_options *opts, source_file *f)
         return -1;
     }
     char *data = arena_alloc_raw(a, f->len + 1);
-    size_t got = 0;
-    while (got < f->len) {
-        ssize_t n = read(fd, data + got, f->len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
+    ssize_t got = read_fully(fd, data, f->len);
     close(fd);
-    data[got] = '\0';
+    data[got > 0 ? got : 0] = '\0';
     git_oid id;
     char hex[GIT_OID_HEXSZ + 1];
     git_libgit2_init();
-    bool same = got == f->len && git_odb_hash(&id, data, got, GIT_OBJECT_BLOB) == 0 &&
+    bool same = got == (ssize_t)f->len && git_odb_hash(&id, data, f->len, GIT_OBJECT_BLOB) == 0 &&
                 strcmp(git_oid_tostr(hex, sizeof hex, &id), f->blob_id) == 0;
     git_libgit2_shutdown();
     if (!same)
