@@ -1991,13 +1991,14 @@ typedef struct replaced_entry {
 
 struct index_patch {
     const site *site;
-    const uint8_t *index, *patch; /* the base's sections */
-    size_t index_len, patch_len;
+    const uint8_t *index; /* the base's "index" section */
+    size_t index_len;
     uint32_t doc_count, word_count, term_count, pair_count, own_files;
     uint64_t total_length[FIELD_KINDS];
     uint32_t having_field[FIELD_KINDS];
     double average_length[FIELD_KINDS];
-    /* The tables of "search patch", in place (4-byte words): */
+    /* The tables of "search patch", in place (4-byte words), and "search
+     * entries": */
     const uint8_t *doc_offset, *doc_lengths, *word_offset, *word_df_table, *word_order,
         *stem_offset, *term_order, *term_position, *term_entry, *pairs, *entries;
     size_t entries_len;
@@ -2006,7 +2007,8 @@ struct index_patch {
      * delta", and by this one). */
     doc_entry *docs;     /* every document's lengths (for scoring) */
     uint32_t *word_df;   /* documents per word */
-    replaced_entry *doc_now, *term_now; /* by document, by term; bytes NULL: the base's */
+    replaced_entry *doc_now, *term_now; /* by document its entry, by term its state;
+                                           bytes NULL: the base's */
     /* How the documents changed since the base change their terms'
      * postings: the edits by term (edit_start[t] to edit_start[t + 1]). */
     struct posting_edit *edits;
@@ -2164,8 +2166,7 @@ index_patch *index_patch_begin(const site *s, const record *r, index_patch_reade
         get_u32(patch) != PATCH_VERSION)
         return NULL;
     index_patch *ip = zeroed(1, sizeof *ip);
-    *ip = (index_patch){.site = s, .index = index, .index_len = index_len, .patch = patch,
-                        .patch_len = patch_len, .delta = BUF_INIT,
+    *ip = (index_patch){.site = s, .index = index, .index_len = index_len, .delta = BUF_INIT,
                         .read_published = read_published, .read_ctx = read_ctx};
     ip->doc_count = table(patch, 1);
     ip->word_count = table(patch, 2);
