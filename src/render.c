@@ -1619,7 +1619,6 @@ int render_patch(const site *s, const source_options *source, const source_tree 
     arena pages_arena = ARENA_INIT;
     int result = 0;
     record_reader terms = record_reader_of(rec, "glossary terms");
-    diag_timing(NULL);
     r.patch = index_patch_begin(s, rec, publish_read_published, pub);
     diag_timing("  index begin");
     const char *why = "the previous build's record";
