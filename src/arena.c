@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Chunks of 64 KiB keep the per-allocation overhead negligible for small nodes
  * while a build of a few pages stays small. */
@@ -56,6 +57,23 @@ static arena_chunk *big_chunk(void)
     c->size = BIG_CHUNK - sizeof(arena_chunk);
     c->big = true;
     return c;
+}
+
+void arena_thread_huge_pages(void)
+{
+    /* A thread's heap is a mapping of glibc's HEAP_MAX_SIZE (64 MiB on 64
+     * bits), aligned to that size; it starts with M_TOP_PAD bytes usable
+     * (main.c), so most of what the thread allocates lands in huge pages
+     * once the mapping is marked. A pointer below the program break is in
+     * the main heap, which the hugetlb tunable covers already. */
+    enum { THREAD_HEAP = 64 << 20 };
+    void *p = malloc(1);
+    uintptr_t at = (uintptr_t)p;
+    free(p);
+    if (p == NULL || at < (uintptr_t)sbrk(0))
+        return;
+    madvise((void *)(at & ~(uintptr_t)(THREAD_HEAP - 1)), THREAD_HEAP,
+            MADV_HUGEPAGE); /* a hint: no matter if refused */
 }
 
 static void *checked_malloc(size_t size)

@@ -20,6 +20,13 @@ typedef struct arena {
 #define ARENA_INIT {NULL, 0}
 
 /* Returns size bytes aligned for any type, zero-filled, owned by the arena. */
+/* Marks the calling thread's malloc heap for transparent huge pages, as
+ * glibc's hugetlb tunable does for the main thread's heap (main.c): each
+ * thread that allocates much calls it first. On a virtual machine a 4 KiB
+ * page fault costs tens of microseconds; a patch build's history thread
+ * took 1,900 of them. */
+void arena_thread_huge_pages(void);
+
 void *arena_alloc(arena *a, size_t size);
 
 /* Like arena_alloc, but the memory is not zero-filled: for buffers the caller

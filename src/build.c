@@ -61,6 +61,7 @@ typedef struct history_job {
 static void *read_history(void *arg)
 {
     history_job *job = arg;
+    arena_thread_huge_pages();
     double t0 = seconds_now();
     history_reader *h = history_begin(&job->arena, job->repo_dir, job->ref, content_roots,
                                       &job->stop, &job->diags);

@@ -1474,6 +1474,7 @@ static void write_record_start(const index_builder *ix, record_job *job)
 static void *write_record_documents(void *arg)
 {
     record_job *job = arg;
+    arena_thread_huge_pages();
     const index_builder *ix = job->ix;
     buf *out = &job->out;
     /* Each term's postings are in document order: a cursor per term meets

@@ -114,7 +114,10 @@ int main(int argc, char **argv)
     /* Keep freed memory for reuse instead of giving it back: the history
      * walk and the index allocate and free many buffers of hundreds of KiB,
      * and mapping fresh pages for each (glibc's default above 128 KiB) cost
-     * a third of a build on a virtual machine. */
+     * a third of a build on a virtual machine. A thread's malloc heap
+     * starts with the top pad usable, so that the huge pages asked for in
+     * arena_thread_huge_pages can be used at once. */
+    mallopt(M_TOP_PAD, 32 << 20);
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     static const struct option options[] = {

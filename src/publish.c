@@ -395,6 +395,7 @@ static void run_job(publisher *pub, write_job *job)
 static void *write_jobs(void *arg)
 {
     publisher *pub = arg;
+    arena_thread_huge_pages();
     pthread_mutex_lock(&pub->mutex);
     for (;;) {
         while (pub->head == NULL && !pub->closing) {

@@ -1074,6 +1074,7 @@ typedef struct second_half {
 static void *run_second_half(void *arg)
 {
     second_half *h = arg;
+    arena_thread_huge_pages();
     h->status = h->work(&h->r, h->from, h->to, h->ctx);
     return NULL;
 }
