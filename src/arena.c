@@ -1,5 +1,6 @@
 #include "arena.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,13 +60,39 @@ static arena_chunk *big_chunk(void)
     return c;
 }
 
+void arena_use_huge_pages(void)
+{
+    /* The main heap is grown once, now, by far more than a build uses:
+     * address space only, untouched pages cost nothing; and the whole range
+     * is marked. glibc's own switch for this (its hugetlb tunable) is read
+     * only when a program starts, and starting again cost a patch build
+     * 10 ms of loading its libraries twice. When the system refuses so
+     * large a heap, malloc maps its memory elsewhere, without the mark. */
+    enum { HEAP_RESERVE = 1 << 30, THREAD_TOP_PAD = 32 << 20 };
+    mallopt(M_TOP_PAD, HEAP_RESERVE);
+    uintptr_t before = (uintptr_t)sbrk(0);
+    void *volatile grow = malloc(64 << 10); /* volatile: not optimised away */
+    free(grow);
+    uintptr_t after = (uintptr_t)sbrk(0);
+    uintptr_t start = (before + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (before != (uintptr_t)-1 && after > start)
+        madvise((void *)start, after - start, MADV_HUGEPAGE); /* a hint: no matter if refused */
+    /* A thread's heap starts with the top pad usable, so that the huge
+     * pages of arena_thread_huge_pages can be used at once. */
+    mallopt(M_TOP_PAD, THREAD_TOP_PAD);
+    /* Keep freed memory for reuse instead of giving it back: the history
+     * walk and the index allocate and free many buffers of hundreds of KiB,
+     * and mapping fresh pages for each (glibc's default above 128 KiB) cost
+     * a third of a build on a virtual machine. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 void arena_thread_huge_pages(void)
 {
     /* A thread's heap is a mapping of glibc's HEAP_MAX_SIZE (64 MiB on 64
-     * bits), aligned to that size; it starts with M_TOP_PAD bytes usable
-     * (main.c), so most of what the thread allocates lands in huge pages
-     * once the mapping is marked. A pointer below the program break is in
-     * the main heap, which the hugetlb tunable covers already. */
+     * bits), aligned to that size. A pointer below the program break is in
+     * the main heap, marked already. */
     enum { THREAD_HEAP = 64 << 20 };
     void *p = malloc(1);
     uintptr_t at = (uintptr_t)p;

@@ -20,11 +20,16 @@ typedef struct arena {
 #define ARENA_INIT {NULL, 0}
 
 /* Returns size bytes aligned for any type, zero-filled, owned by the arena. */
-/* Marks the calling thread's malloc heap for transparent huge pages, as
- * glibc's hugetlb tunable does for the main thread's heap (main.c): each
- * thread that allocates much calls it first. On a virtual machine a 4 KiB
- * page fault costs tens of microseconds; a patch build's history thread
- * took 1,900 of them. */
+/* Transparent huge pages for malloc's memory, called first thing in main:
+ * a build touches hundreds of MiB, and on a virtual machine each 4 KiB page
+ * fault costs tens of microseconds (a full build of the benchmark: 5.9 s
+ * with 4 KiB pages, 4.5 s without; a patch build 0.30 s against 0.19 s).
+ * Also keeps freed memory for reuse. */
+void arena_use_huge_pages(void);
+
+/* The same for the calling thread's malloc heap: each thread that
+ * allocates much calls it first (a patch build's history thread took 1,900
+ * page faults without). */
 void arena_thread_huge_pages(void);
 
 void *arena_alloc(arena *a, size_t size);

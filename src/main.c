@@ -2,11 +2,11 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "build.h"
 #include "diag.h"
 #include "hook.h"
@@ -93,33 +93,9 @@ static int hook_command(int argc, char **argv, const build_options *opts, const 
     return status < 0 ? 1 : 0;
 }
 
-/* Transparent huge pages for malloc's memory: a build touches hundreds of
- * MiB, and on a virtual machine each 4 KiB page fault costs microseconds (a
- * full build of the benchmark: 5.9 s with, 4.5 s without; a patch build
- * 0.19 s with, 0.30 s without). glibc reads this setting only when a program
- * starts, so set it and start again, once; a GLIBC_TUNABLES of the user's
- * own is left alone. */
-static void use_huge_pages(char **argv)
-{
-    if (getenv("GLIBC_TUNABLES") != NULL)
-        return;
-    if (setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) == 0)
-        execv("/proc/self/exe", argv);
-    /* Could not start again: go on as we are. */
-}
-
 int main(int argc, char **argv)
 {
-    use_huge_pages(argv);
-    /* Keep freed memory for reuse instead of giving it back: the history
-     * walk and the index allocate and free many buffers of hundreds of KiB,
-     * and mapping fresh pages for each (glibc's default above 128 KiB) cost
-     * a third of a build on a virtual machine. A thread's malloc heap
-     * starts with the top pad usable, so that the huge pages asked for in
-     * arena_thread_huge_pages can be used at once. */
-    mallopt(M_TOP_PAD, 32 << 20);
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    arena_use_huge_pages();
     static const struct option options[] = {
         {"repo", required_argument, NULL, 'r'},   {"ref", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'}, {"base-url", required_argument, NULL, 'b'},
