@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -212,6 +213,8 @@ typedef enum node_kind {
 typedef struct node {
     node_kind kind;
     git_oid id; /* tree mode: the blob or tree; unused for the working tree */
+    /* working tree: the file's lstat taken ahead (prefetch_stats), or NULL */
+    const struct stat *st;
 } node;
 
 /* One blob read in tree mode, so a blob shared by several paths (or reached
@@ -595,12 +598,17 @@ static ssize_t read_fully(int fd, char *data, size_t size)
  * with its blob id: from the index when it may stand (index_blob_id), else
  * hashed. Returns 0, 1 when it turned out not to be a regular file (skipped
  * with a warning), or -1 after an error. */
-static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
-                        const char *canon, const char **data_out, size_t *len_out, git_oid *id)
+static int wt_read_file(reader *r, int dfd, const char *name, const struct stat *prestat,
+                        const char *path, const char *canon, const char **data_out,
+                        size_t *len_out, git_oid *id)
 {
     const char *known = r->known ? strmap_get(r->known, path) : NULL;
     struct stat known_st;
-    if (known != NULL && fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+    if (known != NULL && prestat != NULL)
+        known_st = *prestat;
+    if (known != NULL &&
+        (prestat != NULL ? prestat->st_nlink > 0
+                         : fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0) &&
         S_ISREG(known_st.st_mode) && index_blob_id(r, canon, &known_st, id)) {
         char hex[GIT_OID_HEXSZ + 1];
         git_oid_tostr(hex, sizeof hex, id);
@@ -682,7 +690,7 @@ static int wt_read_link(reader *r, int dfd, const char *name, const char *path, 
  * tree, what git ignores is NODE_IGNORED: as good as missing, as in a commit. */
 static node lookup(reader *r, const char *path)
 {
-    node n = {NODE_MISSING, {{0}}};
+    node n = {NODE_MISSING, {{0}}, NULL};
     if (path[0] == '\0') {
         n.kind = NODE_DIR;
         if (r->tree_mode)
@@ -735,7 +743,7 @@ static int read_link_at(reader *r, const char *path, const node *n, const char *
 static node resolve_link(reader *r, const char *display, const char *link_dir, buf *target,
                          buf *out)
 {
-    node none = {NODE_MISSING, {{0}}};
+    node none = {NODE_MISSING, {{0}}, NULL};
     buf pending = BUF_INIT, next = BUF_INIT, shown = BUF_INIT;
     append_escaped(&shown, target->data, target->len);
     buf_clear(out);
@@ -942,8 +950,8 @@ static void visit(reader *r, buf *display, buf *canon, node n, int dfd, const ch
         int rc = r->tree_mode ? (known_blob(r, display->data, &n.id, &data, &len) == 0
                                      ? 0
                                      : read_blob(r, display->data, &n.id, 0, false, &data, &len))
-                              : wt_read_file(r, dfd, name, display->data, canon->data, &data,
-                                             &len, &n.id);
+                              : wt_read_file(r, dfd, name, n.st, display->data, canon->data,
+                                             &data, &len, &n.id);
         if (rc == 0)
             add_file(r, display->data, display->len, data, len, &n.id);
         return;
@@ -1037,7 +1045,7 @@ static void walk_tree(reader *r, buf *display, buf *canon, const node *dir)
         if (problem != NULL) {
             path_error(r, display->data, "%s", problem);
         } else {
-            node n = {NODE_SPECIAL, *git_tree_entry_id(e)};
+            node n = {NODE_SPECIAL, *git_tree_entry_id(e), NULL};
             switch (git_tree_entry_type(e)) {
             case GIT_OBJECT_TREE: n.kind = NODE_DIR; break;
             case GIT_OBJECT_COMMIT: n.kind = NODE_SUBMODULE; break;
@@ -1052,6 +1060,49 @@ static void walk_tree(reader *r, buf *display, buf *canon, const node *dir)
         buf_truncate(canon, clen);
     }
     git_tree_free(tree);
+}
+
+/* The lstat of a folder's files, taken ahead in two threads: a build whose
+ * files are mostly unchanged (source_options.known) is mostly these calls,
+ * one per file, and on a virtual machine each costs microseconds. git's
+ * preloadIndex does the same. A failed lstat is marked by st_nlink 0. */
+typedef struct stat_batch {
+    int dfd;
+    const dir_entry *entries;
+    struct stat *stats;
+    size_t from, to;
+} stat_batch;
+
+/* Folders with fewer files are not worth a thread. */
+enum { PREFETCH_MIN_FILES = 512 };
+
+static void *stat_entries(void *arg)
+{
+    stat_batch *b = arg;
+    for (size_t i = b->from; i < b->to; i++) {
+        if (b->entries[i].type != DT_REG ||
+            fstatat(b->dfd, b->entries[i].name, &b->stats[i], AT_SYMLINK_NOFOLLOW) < 0)
+            b->stats[i].st_nlink = 0;
+    }
+    return NULL;
+}
+
+/* The stats of entries[0..count) in folder dfd, or NULL when not worth it
+ * (caller frees). */
+static struct stat *prefetch_stats(const reader *r, int dfd, const dir_entry *entries,
+                                   size_t count)
+{
+    if (r->known == NULL || count < PREFETCH_MIN_FILES)
+        return NULL;
+    struct stat *stats = xrealloc(NULL, count, sizeof *stats);
+    stat_batch second = {dfd, entries, stats, count / 2, count};
+    pthread_t helper;
+    bool threaded = pthread_create(&helper, NULL, stat_entries, &second) == 0;
+    stat_batch first = {dfd, entries, stats, 0, threaded ? count / 2 : count};
+    stat_entries(&first);
+    if (threaded)
+        pthread_join(helper, NULL);
+    return stats;
 }
 
 static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
@@ -1101,6 +1152,7 @@ static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
     if (count > 1)
         qsort(entries, count, sizeof *entries, compare_entries);
     int fd = dirfd(d);
+    struct stat *stats = prefetch_stats(r, fd, entries, walk_count);
     for (size_t i = 0; i < walk_count && !r->stop; i++) {
         const char *name = entries[i].name;
         size_t dlen, clen;
@@ -1109,7 +1161,7 @@ static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
         if (problem != NULL) {
             path_error(r, display->data, "%s", problem);
         } else {
-            node n = {NODE_MISSING, {{0}}};
+            node n = {NODE_MISSING, {{0}}, stats != NULL ? &stats[i] : NULL};
             switch (entries[i].type) {
             case DT_REG: n.kind = NODE_FILE; break;
             case DT_DIR: n.kind = NODE_DIR; break;
@@ -1129,6 +1181,7 @@ static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
         buf_truncate(canon, clen);
     }
     closedir(d);
+    free(stats);
     for (size_t i = 0; i < count; i++)
         free(entries[i].name);
     free(entries);
@@ -1310,7 +1363,7 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
         r.tree_mode = true;
         if (open_commit(&r, opts->ref, out->commit_id) < 0)
             goto done;
-        node top = {NODE_DIR, *git_tree_id(r.root_tree)};
+        node top = {NODE_DIR, *git_tree_id(r.root_tree), NULL};
         walk_dir(&r, &display, &canon, &top, -1);
     } else {
         if (r.repo != NULL && git_repository_is_bare(r.repo)) {
@@ -1332,7 +1385,7 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
                        strerror(errno));
             goto done;
         }
-        node top = {NODE_DIR, {{0}}};
+        node top = {NODE_DIR, {{0}}, NULL};
         walk_dir(&r, &display, &canon, &top, top_fd);
     }
 
