@@ -1013,15 +1013,22 @@ static double average_length(uint64_t total, uint32_t having)
 }
 
 /* BM25F: the fields' length-normalized, weighted counts, saturated once. */
-static double posting_score(const doc_entry *docs, const double average[FIELD_KINDS],
-                            const posting *p, double idf)
+/* BM25F: the score of posting p of a document with these field lengths. */
+static double length_score(const double length[FIELD_KINDS], const double average[FIELD_KINDS],
+                           const posting *p, double idf)
 {
     double tf = 0;
     for (int f = 0; f < FIELD_KINDS; f++) {
-        double relative = docs[p->doc].length[f] / average[f];
+        double relative = length[f] / average[f];
         tf += FIELD_WEIGHT[f] * p->tf[f] / (1 - FIELD_B[f] + FIELD_B[f] * relative);
     }
     return idf * tf * (BM25_K1 + 1) / (tf + BM25_K1);
+}
+
+static double posting_score(const doc_entry *docs, const double average[FIELD_KINDS],
+                            const posting *p, double idf)
+{
+    return length_score(docs[p->doc].length, average, p, idf);
 }
 
 /* A term's two best scores, the higher first (a tie: the lower document
@@ -2519,14 +2526,27 @@ static void set_state(index_patch *ip, uint32_t id, const term_state *st)
 }
 
 /* Reads a packed number at *at (before end); false when there is none. */
+/* PACK_DIGITS backwards: each byte's digit value plus one, 0 for a byte
+ * that is no digit. A splice walks a common word's postings, tens of KiB,
+ * a byte at a time. */
+static uint8_t digit_values[256];
+static pthread_once_t digit_values_made = PTHREAD_ONCE_INIT;
+
+static void make_digit_values(void)
+{
+    for (size_t i = 0; PACK_DIGITS[i] != '\0'; i++)
+        digit_values[(unsigned char)PACK_DIGITS[i]] = (uint8_t)(i + 1);
+}
+
 static bool unpack_number(const char *packed, size_t len, size_t *at, uint32_t *n)
 {
+    pthread_once(&digit_values_made, make_digit_values);
     *n = 0;
     while (*at < len) {
-        const char *digit = strchr(PACK_DIGITS, packed[(*at)++]);
-        if (digit == NULL || *digit == '\0')
+        uint32_t v = digit_values[(unsigned char)packed[(*at)++]];
+        if (v == 0)
             return false;
-        uint32_t v = (uint32_t)(digit - PACK_DIGITS);
+        v--;
         *n = *n << 5 | (v & 31);
         if (v < 32)
             return true;
@@ -2550,17 +2570,32 @@ static bool inline_postings(const term_state *st, buf *out)
  * the term (the same count, so the same idf), is not one of its two best
  * before, and does not become its best (so the scale stays). Returns false
  * when that does not hold: the caller scores the term whole. */
-static bool splice_term(index_patch *ip, uint32_t id, const posting *p)
+static bool splice_term(index_patch *ip, uint32_t id, const posting *p, const posting *old,
+                        const double old_length[FIELD_KINDS])
 {
     term_state st;
     uint32_t d = p->doc;
     if (!current_state(ip, id, &st) || st.top.doc[0] == d + 1 || st.top.doc[1] == d + 1 ||
         st.top.doc[1] == 0)
         return false;
-    double score = posting_score(ip->docs, ip->average_length, p, idf_of(ip->doc_count, st.count));
+    double idf = idf_of(ip->doc_count, st.count);
+    double score = posting_score(ip->docs, ip->average_length, p, idf);
     if (score > st.top.score[0] || (score == st.top.score[0] && d + 1 < st.top.doc[0]))
         return false;
     touched_term *t = ip->touched_at[id] ? &ip->touched[ip->touched_at[id] - 1] : NULL;
+    /* Most of a page's terms keep their triple: the same score steps (the
+     * page grew a little), section and title bit, and the page does not
+     * enter the two best. Then nothing of the term changes, and its
+     * postings, often a file of tens of KiB, need not be read. */
+    score_top top = st.top;
+    note_score(&top, d, score);
+    double scale = strtod(st.value + 1, NULL); /* [scale,... */
+    if (t == NULL && memcmp(&top, &st.top, sizeof top) == 0 &&
+        score_steps(score, scale) ==
+            score_steps(length_score(old_length, ip->average_length, old, idf), scale) &&
+        p->best_section == old->best_section &&
+        (p->tf[FIELD_TITLE] > 0) == (old->tf[FIELD_TITLE] > 0))
+        return true;
     buf current = BUF_INIT;
     bool have;
     if (t != NULL) {
@@ -2588,10 +2623,9 @@ static bool splice_term(index_patch *ip, uint32_t id, const posting *p)
     }
     bool done = false;
     if (have && doc == (int64_t)d) {
-        double step = strtod(st.value + 1, NULL); /* [scale,... */
         buf packed = BUF_INIT;
         buf_append(&packed, current.data, steps_at);
-        pack_number(&packed, score_steps(score, step));
+        pack_number(&packed, score_steps(score, scale));
         pack_number(&packed, p->best_section * 2 + (p->tf[FIELD_TITLE] > 0));
         buf_append(&packed, current.data + end_at, current.len - end_at);
         if ((packed.len > OWN_FILE_BYTES) == (st.file > 0)) {
@@ -2706,7 +2740,9 @@ int index_patch_page(index_patch *ip, const page *p, size_t doc, const char *url
         const document_use *u = &merged.items[i];
         bool kept = ip->old_stamp[u->term] == old_stamp;
         const touched_term *t = ip->touched_at[u->term] ? &ip->touched[ip->touched_at[u->term] - 1] : NULL;
-        if (kept && (t == NULL || t->postings == NULL) && splice_term(ip, u->term, &u->posting))
+        if (kept && (t == NULL || t->postings == NULL) &&
+            splice_term(ip, u->term, &u->posting,
+                        &old_merged.items[ip->old_at[u->term]].posting, old_length))
             continue;
         touched_term *whole = touch_term(ip, u->term);
         if (whole == NULL ||
