@@ -240,7 +240,6 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
 {
     double start = seconds_now();
     stage(NULL);
-    source_hold();
     *result = (build_result){0};
     arena a = ARENA_INIT;
     site s = {0};
@@ -255,6 +254,7 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
                              NULL};
     source_tree tree = {0};
     strmap known = STRMAP_INIT;
+    bool held = false;
     /* Only a build shows history; a check (the push hook) needs none. It is
      * read beside the publish and source stages, from the start: the walk
      * over the commits waits for the build record of the published site,
@@ -273,6 +273,11 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         if (known_sources(publish_previous(pub), &known))
             source.known = &known;
     }
+    /* Setting libgit2 up takes milliseconds (it parses the system's TLS
+     * certificates): the history thread does it first, beside the publish
+     * stage, and this waits for it if need be. */
+    source_hold();
+    held = true;
     if (source_read(&a, &source, &tree, diags) < 0)
         goto done;
     stage("source");
@@ -360,7 +365,8 @@ done:
     pthread_mutex_destroy(&history.lock);
     pthread_cond_destroy(&history.files_given);
     arena_free(&a);
-    source_release();
+    if (held)
+        source_release();
     result->seconds = seconds_now() - start;
     return status;
 }
