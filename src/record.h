@@ -42,8 +42,9 @@ void record_hasher_add_string(record_hasher *h, const char *s, size_t len);
 record_hash record_hasher_result(const record_hasher *h);
 void record_hasher_free(record_hasher *h);
 
-/* The hash of the running handbook binary itself: a record written by another
- * build of the generator describes outputs it might make differently. */
+/* The identity of the running handbook binary (its build id, else the hash of
+ * the file): a record written by another build of the generator describes
+ * outputs it might make differently. */
 record_hash record_generator(void);
 
 /* ---------- reading ---------- */
