@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25 /* Linux 6.1; glibc 2.36's headers lack it */
+#endif
 #include <unistd.h>
 
 /* Chunks of 64 KiB keep the per-allocation overhead negligible for small nodes
@@ -60,6 +63,8 @@ static arena_chunk *big_chunk(void)
     return c;
 }
 
+static void *heap_filler; /* arena_use_huge_pages: kept for the whole run */
+
 void arena_use_huge_pages(void)
 {
     /* The main heap is grown once, now, by far more than a build uses:
@@ -72,11 +77,18 @@ void arena_use_huge_pages(void)
     mallopt(M_TOP_PAD, HEAP_RESERVE);
     uintptr_t before = (uintptr_t)sbrk(0);
     void *volatile grow = malloc(64 << 10); /* volatile: not optimised away */
+    uintptr_t first = (uintptr_t)grow; /* where the heap's free space starts */
     free(grow);
     uintptr_t after = (uintptr_t)sbrk(0);
     uintptr_t start = (before + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (before != (uintptr_t)-1 && after > start)
+    if (before != (uintptr_t)-1 && after > start) {
         madvise((void *)start, after - start, MADV_HUGEPAGE); /* a hint: no matter if refused */
+        /* The heap below the first 2 MiB boundary has 4 KiB pages: a
+         * filler takes it, untouched, for the whole run, so that what the
+         * build allocates starts at the boundary. */
+        if (first != 0 && start > first + 64)
+            heap_filler = malloc(start - first - 32);
+    }
     /* A thread's heap starts with the top pad usable, so that the huge
      * pages of arena_thread_huge_pages can be used at once. */
     mallopt(M_TOP_PAD, THREAD_TOP_PAD);
@@ -93,14 +105,22 @@ void arena_thread_huge_pages(void)
     /* A thread's heap is a mapping of glibc's HEAP_MAX_SIZE (64 MiB on 64
      * bits), aligned to that size. A pointer below the program break is in
      * the main heap, marked already. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return; /* the sanitizers' allocators have heaps of their own */
+#else
     enum { THREAD_HEAP = 64 << 20 };
     void *p = malloc(1);
     uintptr_t at = (uintptr_t)p;
     free(p);
     if (p == NULL || at < (uintptr_t)sbrk(0))
         return;
-    madvise((void *)(at & ~(uintptr_t)(THREAD_HEAP - 1)), THREAD_HEAP,
-            MADV_HUGEPAGE); /* a hint: no matter if refused */
+    void *heap = (void *)(at & ~(uintptr_t)(THREAD_HEAP - 1));
+    madvise(heap, THREAD_HEAP, MADV_HUGEPAGE); /* hints: no matter if refused */
+    /* Its first 2 MiB were touched before the mark (glibc's header and the
+     * first chunk), so they would go on in 4 KiB pages: made one huge page
+     * now, at once. */
+    madvise(heap, HUGE_PAGE, MADV_COLLAPSE);
+#endif
 }
 
 static void *checked_malloc(size_t size)
