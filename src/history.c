@@ -21,6 +21,7 @@ typedef struct file_record {
     author_commits *authors; /* malloc'ed while walking */
     size_t author_count, author_cap;
     bool changed_in_walk; /* history.changed is from this walk, not the record */
+    bool finished;        /* history.authors made (finish_authors) */
 } file_record;
 
 typedef struct history_walk {
@@ -29,6 +30,10 @@ typedef struct history_walk {
     strmap files;   /* path -> file_record*: the files of interest */
     strmap folders; /* every folder on the way to them: the subtrees worth comparing */
     strmap names;   /* author name -> the arena copy, so each is stored once */
+    /* A working-tree build's HEAD files: path -> raw blob id (arena), or
+     * &link_entry for a link; read while the files are (read_head_files). */
+    strmap head_files;
+    bool head_files_read;
     git_odb *odb;
     git_mailmap *mailmap;
     /* Tree objects read for this commit and for the one before (see
@@ -100,6 +105,7 @@ typedef struct tree_entry {
     const char *name; /* followed by '\0' in the object */
     size_t name_len;
     bool is_tree, is_file; /* a file: a blob or a link; neither: a submodule */
+    bool is_link;
     const unsigned char *id;
 } tree_entry;
 
@@ -118,7 +124,8 @@ static bool next_entry(const unsigned char *data, size_t size, size_t *pos, tree
     e->name = (const char *)space + 1;
     e->name_len = (size_t)(nul - space - 1);
     e->is_tree = mode == 040000;
-    e->is_file = (mode & 0170000) == 0100000 || mode == 0120000;
+    e->is_link = mode == 0120000;
+    e->is_file = (mode & 0170000) == 0100000 || e->is_link;
     e->id = nul + 1;
     *pos = (size_t)(nul + 1 + GIT_OID_RAWSZ - data);
     return true;
@@ -339,25 +346,61 @@ static int walk_commits(history_walk *w, const git_oid *start, const git_oid *hi
     return status;
 }
 
-/* Marks the files whose contents differ from HEAD's, or that HEAD lacks. */
-static void mark_uncommitted(history_walk *w, const source_tree *tree, const git_tree *head)
+/* What head_files holds for a link: its blob is its target's name, and its
+ * contents were read from the target. */
+static const unsigned char link_entry[1];
+
+/* Puts the files of the tree with id (at path prefix; at the top, only the
+ * roots) into head_files, read raw as the walk reads trees. */
+static int read_head_files(history_walk *w, const git_oid *id, buf *prefix,
+                           const char *const *roots)
 {
-    for (size_t i = 0; i < tree->count; i++) {
-        const source_file *f = &tree->files[i];
-        file_record *r = strmap_get(&w->files, f->path);
-        git_tree_entry *entry = NULL;
-        if (git_tree_entry_bypath(&entry, head, f->path) < 0) {
-            r->history.uncommitted = true;
+    git_odb_object *tree = NULL;
+    if (read_tree(w, id, &tree) < 0)
+        return -1;
+    const unsigned char *data = git_odb_object_data(tree);
+    size_t size = git_odb_object_size(tree), pos = 0;
+    tree_entry e;
+    int status = 0;
+    while (status == 0 && next_entry(data, size, &pos, &e)) {
+        bool wanted = roots == NULL || prefix->len > 0;
+        for (const char *const *r = roots; !wanted && *r; r++)
+            wanted = strlen(*r) == e.name_len && memcmp(*r, e.name, e.name_len) == 0;
+        if (!wanted || (!e.is_tree && !e.is_file))
             continue;
+        size_t mark = prefix->len;
+        if (prefix->len > 0)
+            buf_append_char(prefix, '/');
+        buf_append(prefix, e.name, e.name_len);
+        if (e.is_tree) {
+            git_oid sub;
+            git_oid_fromraw(&sub, e.id);
+            status = read_head_files(w, &sub, prefix, NULL);
+        } else {
+            const unsigned char *blob = link_entry;
+            if (!e.is_link) {
+                unsigned char *copy = arena_alloc_raw(w->arena, GIT_OID_RAWSZ);
+                memcpy(copy, e.id, GIT_OID_RAWSZ);
+                blob = copy;
+            }
+            strmap_put(&w->head_files, arena_strndup(w->arena, prefix->data, prefix->len),
+                       (void *)blob);
         }
-        /* A link's blob is its target's name; its contents were read from the target. */
-        if (git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK) {
-            char hex[GIT_OID_HEXSZ + 1];
-            git_oid_tostr(hex, sizeof hex, git_tree_entry_id(entry));
-            r->history.uncommitted = strcmp(hex, f->blob_id) != 0;
-        }
-        git_tree_entry_free(entry);
+        prefix->len = mark;
+        prefix->data[mark] = '\0';
     }
+    return status;
+}
+
+/* Whether file f differs from HEAD's, or HEAD lacks it. */
+static bool uncommitted(const history_walk *w, const source_file *f)
+{
+    const unsigned char *head = strmap_get(&w->head_files, f->path);
+    if (head == NULL)
+        return true;
+    git_oid id;
+    return head != link_entry &&
+           (git_oid_fromstr(&id, f->blob_id) < 0 || memcmp(id.id, head, GIT_OID_RAWSZ) != 0);
 }
 
 static int compare_authors(const void *a, const void *b)
@@ -366,6 +409,17 @@ static int compare_authors(const void *a, const void *b)
     if (x->commits != y->commits)
         return x->commits > y->commits ? -1 : 1;
     return strcmp(x->name, y->name);
+}
+
+/* Puts r's authors in order (most commits first) into its history. */
+static void finish_authors(arena *a, file_record *r)
+{
+    qsort(r->authors, r->author_count, sizeof *r->authors, compare_authors);
+    r->history.authors = arena_alloc(a, (r->author_count + 1) * sizeof(char *));
+    for (size_t k = 0; k < r->author_count; k++)
+        r->history.authors[k] = r->authors[k].name;
+    r->history.author_count = r->author_count;
+    r->finished = true;
 }
 
 /* ---------- the build record ---------- */
@@ -533,6 +587,7 @@ struct history_reader {
     arena *arena;
     diag_list *diags;
     const char *repo_dir, *ref;
+    const char *const *roots;
     git_commit *commit;     /* NULL: no history (no repository, no commit yet) */
     record_hash mailmap;
     int status;
@@ -596,11 +651,13 @@ history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
     h->arena = a;
     h->repo_dir = repo_dir;
     h->ref = ref;
+    h->roots = roots;
     history_walk *w = &h->w;
     *w = (history_walk){.arena = a,
                         .files = STRMAP_INIT,
                         .folders = STRMAP_INIT,
                         .names = STRMAP_INIT,
+                        .head_files = STRMAP_INIT,
                         .trees_now = STRMAP_INIT,
                         .trees_before = STRMAP_INIT,
                         .stop = stop};
@@ -637,11 +694,9 @@ done:
     return h;
 }
 
-void history_walk_commits(history_reader *h, const record *previous)
+static void walk_new_commits(history_reader *h, const record *previous)
 {
     history_walk *w = &h->w;
-    if (h->commit == NULL || h->status < 0)
-        return;
     git_oid since;
     bool incremental = previous != NULL &&
                        use_previous(w, previous, git_commit_id(h->commit), h->mailmap, &since);
@@ -654,29 +709,46 @@ void history_walk_commits(history_reader *h, const record *previous)
     }
 }
 
+void history_walk_commits(history_reader *h, const record *previous)
+{
+    history_walk *w = &h->w;
+    if (h->commit == NULL || h->status < 0)
+        return;
+    walk_new_commits(h, previous);
+    if (h->status < 0)
+        return;
+    /* What history_finish needs besides the files, made while the source
+     * stage reads them: the authors in order, and HEAD's files. */
+    for (size_t i = 0; i < w->files.cap; i++)
+        if (w->files.entries[i].key != NULL)
+            finish_authors(h->arena, w->files.entries[i].value);
+    if (h->ref == NULL) {
+        buf prefix = BUF_INIT;
+        w->head_files_read =
+            read_head_files(w, git_commit_tree_id(h->commit), &prefix, h->roots) == 0;
+        buf_free(&prefix);
+        free_trees(&w->trees_now);
+        free_trees(&w->trees_before);
+    }
+}
+
 int history_finish(history_reader *h, const source_tree *tree, buf *record_out, strmap *out)
 {
     history_walk *w = &h->w;
     int status = h->status;
     if (tree == NULL)
         status = -1;
-    git_tree *head_tree = NULL;
     if (status == 0 && h->commit != NULL) {
-        strmap_reserve(&w->files, w->files.count + tree->count);
         strmap_reserve(out, tree->count);
-        for (size_t i = 0; i < tree->count; i++)
-            file_named(w, tree->files[i].path);
-        if (h->ref == NULL && git_commit_tree(&head_tree, h->commit) == 0)
-            mark_uncommitted(w, tree, head_tree);
         for (size_t i = 0; i < tree->count; i++) {
-            file_record *r = strmap_get(&w->files, tree->files[i].path);
-            qsort(r->authors, r->author_count, sizeof *r->authors, compare_authors);
-            r->history.authors = arena_alloc(h->arena, (r->author_count + 1) * sizeof(char *));
-            for (size_t k = 0; k < r->author_count; k++)
-                r->history.authors[k] = r->authors[k].name;
-            r->history.author_count = r->author_count;
+            const source_file *f = &tree->files[i];
+            file_record *r = file_named(w, f->path);
+            if (!r->finished)
+                finish_authors(h->arena, r); /* a file new since the walk's record */
+            if (h->ref == NULL && w->head_files_read)
+                r->history.uncommitted = uncommitted(w, f);
             if (r->history.changed != 0 || r->history.uncommitted)
-                strmap_put(out, tree->files[i].path, &r->history);
+                strmap_put(out, f->path, &r->history);
         }
         if (record_out != NULL)
             write_record(w, git_commit_id(h->commit), h->mailmap, record_out);
@@ -684,7 +756,6 @@ int history_finish(history_reader *h, const source_tree *tree, buf *record_out, 
     for (size_t i = 0; i < w->files.cap; i++)
         if (w->files.entries[i].key != NULL)
             free(((file_record *)w->files.entries[i].value)->authors);
-    git_tree_free(head_tree);
     git_commit_free(h->commit);
     git_mailmap_free(w->mailmap);
     git_odb_free(w->odb);
@@ -692,6 +763,7 @@ int history_finish(history_reader *h, const source_tree *tree, buf *record_out, 
     strmap_free(&w->files);
     strmap_free(&w->folders);
     strmap_free(&w->names);
+    strmap_free(&w->head_files);
     free(h);
     git_libgit2_shutdown();
     return status;
