@@ -189,22 +189,35 @@ static bool changed_sources(const record *previous, const build_options *opts,
 }
 
 /* The content files of the previous build's "sources" (not handbook.yaml or
- * the layouts, which every build reads), with their blob ids, into known;
- * false when it has none. */
-static bool known_sources(const record *previous, strmap *known)
+ * the layouts, which every build reads), with their blob ids, into known
+ * (path -> source_known*, in *files, which the caller frees); false when
+ * it has none. */
+static bool known_sources(const record *previous, strmap *known, source_known **files,
+                          size_t *count)
 {
     record_reader rr = record_reader_of(previous, "sources");
+    *files = NULL;
+    *count = 0;
     if (previous == NULL || rr.at == NULL)
         return false;
     record_read_string(&rr, NULL);
-    uint64_t count = record_read_number(&rr);
-    strmap_reserve(known, count < (uint64_t)(rr.end - rr.at) ? (size_t)count : 0);
-    for (uint64_t n = count; n > 0 && !rr.failed; n--) {
+    uint64_t recorded = record_read_number(&rr);
+    if (recorded > (uint64_t)(rr.end - rr.at))
+        return false;
+    *files = calloc((size_t)recorded + 1, sizeof **files);
+    if (*files == NULL)
+        abort();
+    strmap_reserve(known, (size_t)recorded);
+    for (uint64_t n = recorded; n > 0 && !rr.failed; n--) {
         const char *path = record_read_string(&rr, NULL);
         const char *blob = record_read_string(&rr, NULL);
         if (!rr.failed && strcmp(path, CONFIG_FILE) != 0 &&
-            strncmp(path, LAYOUTS_FOLDER "/", strlen(LAYOUTS_FOLDER "/")) != 0)
-            strmap_put(known, path, (void *)blob);
+            strncmp(path, LAYOUTS_FOLDER "/", strlen(LAYOUTS_FOLDER "/")) != 0) {
+            source_known *k = &(*files)[(*count)++];
+            k->path = path;
+            k->blob_id = blob;
+            strmap_put(known, path, k);
+        }
     }
     return !rr.failed && known->count > 0;
 }
@@ -251,9 +264,11 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
                            .files_given = PTHREAD_COND_INITIALIZER};
 
     source_options source = {opts->repo_dir ? opts->repo_dir : ".", opts->ref, content_roots,
-                             NULL};
+                             NULL, NULL};
     source_tree tree = {0};
     strmap known = STRMAP_INIT;
+    source_known *known_files = NULL;
+    size_t known_count = 0;
     bool held = false;
     /* Only a build shows history; a check (the push hook) needs none. It is
      * read beside the publish and source stages, from the start: the walk
@@ -269,16 +284,23 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         stage("publish begin");
         give_previous(&history, publish_previous(pub));
         /* A patch build may follow: the content files it does not need
-         * are then not read (source_options.known). */
-        if (known_sources(publish_previous(pub), &known))
+         * are then not read (source_options.known), and whether they
+         * changed is asked of the file system from now on. */
+        if (known_sources(publish_previous(pub), &known, &known_files, &known_count)) {
             source.known = &known;
+            if (opts->ref == NULL)
+                source.prefetch = source_prefetch_start(source.repo_dir, known_files,
+                                                        known_count);
+        }
     }
     /* Setting libgit2 up takes milliseconds (it parses the system's TLS
      * certificates): the history thread does it first, beside the publish
      * stage, and this waits for it if need be. */
     source_hold();
     held = true;
-    if (source_read(&a, &source, &tree, diags) < 0)
+    int read = source_read(&a, &source, &tree, diags);
+    source.prefetch = NULL; /* waited for */
+    if (read < 0)
         goto done;
     stage("source");
     if (opts->output_dir != NULL) {
@@ -357,7 +379,9 @@ done:
     strmap_free(&s.by_source);
     strmap_free(&s.failed);
     strmap_free(&s.history);
+    source_prefetch_wait(source.prefetch); /* when the build failed before the source stage */
     strmap_free(&known);
+    free(known_files);
     template_set_free(layouts);
     arena_free(&history.arena);
     buf_free(&history.record);

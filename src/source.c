@@ -213,8 +213,6 @@ typedef enum node_kind {
 typedef struct node {
     node_kind kind;
     git_oid id; /* tree mode: the blob or tree; unused for the working tree */
-    /* working tree: the file's lstat taken ahead (prefetch_stats), or NULL */
-    const struct stat *st;
 } node;
 
 /* One blob read in tree mode, so a blob shared by several paths (or reached
@@ -458,9 +456,9 @@ static int read_blob(reader *r, const char *path, const git_oid *id, size_t limi
 static int known_blob(reader *r, const char *path, const git_oid *id, const char **data,
                       size_t *len)
 {
-    const char *known = r->known ? strmap_get(r->known, path) : NULL;
+    const source_known *known = r->known ? strmap_get(r->known, path) : NULL;
     char hex[GIT_OID_HEXSZ + 1];
-    if (known == NULL || strcmp(git_oid_tostr(hex, sizeof hex, id), known) != 0)
+    if (known == NULL || strcmp(git_oid_tostr(hex, sizeof hex, id), known->blob_id) != 0)
         return 1;
     *data = NULL;
     *len = 0;
@@ -598,21 +596,20 @@ static ssize_t read_fully(int fd, char *data, size_t size)
  * with its blob id: from the index when it may stand (index_blob_id), else
  * hashed. Returns 0, 1 when it turned out not to be a regular file (skipped
  * with a warning), or -1 after an error. */
-static int wt_read_file(reader *r, int dfd, const char *name, const struct stat *prestat,
-                        const char *path, const char *canon, const char **data_out,
-                        size_t *len_out, git_oid *id)
+static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
+                        const char *canon, const char **data_out, size_t *len_out, git_oid *id)
 {
-    const char *known = r->known ? strmap_get(r->known, path) : NULL;
+    const source_known *known = r->known ? strmap_get(r->known, path) : NULL;
     struct stat known_st;
-    if (known != NULL && prestat != NULL)
-        known_st = *prestat;
+    if (known != NULL && known->stat_taken)
+        known_st = known->st;
     if (known != NULL &&
-        (prestat != NULL ? prestat->st_nlink > 0
-                         : fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0) &&
+        (known->stat_taken || fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0) &&
         S_ISREG(known_st.st_mode) && index_blob_id(r, canon, &known_st, id)) {
         char hex[GIT_OID_HEXSZ + 1];
         git_oid_tostr(hex, sizeof hex, id);
-        if (strcmp(hex, known) == 0 && size_allowed(r, path, (size_t)known_st.st_size)) {
+        if (strcmp(hex, known->blob_id) == 0 &&
+            size_allowed(r, path, (size_t)known_st.st_size)) {
             *data_out = NULL; /* as the caller has it: not read */
             *len_out = (size_t)known_st.st_size;
             return 0;
@@ -690,7 +687,7 @@ static int wt_read_link(reader *r, int dfd, const char *name, const char *path, 
  * tree, what git ignores is NODE_IGNORED: as good as missing, as in a commit. */
 static node lookup(reader *r, const char *path)
 {
-    node n = {NODE_MISSING, {{0}}, NULL};
+    node n = {NODE_MISSING, {{0}}};
     if (path[0] == '\0') {
         n.kind = NODE_DIR;
         if (r->tree_mode)
@@ -743,7 +740,7 @@ static int read_link_at(reader *r, const char *path, const node *n, const char *
 static node resolve_link(reader *r, const char *display, const char *link_dir, buf *target,
                          buf *out)
 {
-    node none = {NODE_MISSING, {{0}}, NULL};
+    node none = {NODE_MISSING, {{0}}};
     buf pending = BUF_INIT, next = BUF_INIT, shown = BUF_INIT;
     append_escaped(&shown, target->data, target->len);
     buf_clear(out);
@@ -950,8 +947,8 @@ static void visit(reader *r, buf *display, buf *canon, node n, int dfd, const ch
         int rc = r->tree_mode ? (known_blob(r, display->data, &n.id, &data, &len) == 0
                                      ? 0
                                      : read_blob(r, display->data, &n.id, 0, false, &data, &len))
-                              : wt_read_file(r, dfd, name, n.st, display->data, canon->data,
-                                             &data, &len, &n.id);
+                              : wt_read_file(r, dfd, name, display->data, canon->data, &data,
+                                             &len, &n.id);
         if (rc == 0)
             add_file(r, display->data, display->len, data, len, &n.id);
         return;
@@ -1045,7 +1042,7 @@ static void walk_tree(reader *r, buf *display, buf *canon, const node *dir)
         if (problem != NULL) {
             path_error(r, display->data, "%s", problem);
         } else {
-            node n = {NODE_SPECIAL, *git_tree_entry_id(e), NULL};
+            node n = {NODE_SPECIAL, *git_tree_entry_id(e)};
             switch (git_tree_entry_type(e)) {
             case GIT_OBJECT_TREE: n.kind = NODE_DIR; break;
             case GIT_OBJECT_COMMIT: n.kind = NODE_SUBMODULE; break;
@@ -1062,47 +1059,83 @@ static void walk_tree(reader *r, buf *display, buf *canon, const node *dir)
     git_tree_free(tree);
 }
 
-/* The lstat of a folder's files, taken ahead in two threads: a build whose
- * files are mostly unchanged (source_options.known) is mostly these calls,
- * one per file, and on a virtual machine each costs microseconds. git's
- * preloadIndex does the same. A failed lstat is marked by st_nlink 0. */
+/* ---- taking the lstat ahead --------------------------------------------- */
+
 typedef struct stat_batch {
-    int dfd;
-    const dir_entry *entries;
-    struct stat *stats;
+    int root_fd;
+    source_known *files;
     size_t from, to;
+    pthread_t thread;
+    bool running;
 } stat_batch;
 
-/* Folders with fewer files are not worth a thread. */
-enum { PREFETCH_MIN_FILES = 512 };
+struct source_prefetch {
+    int root_fd;
+    stat_batch batches[2];
+};
 
-static void *stat_entries(void *arg)
+/* Takes the lstat of files [from, to), each from its folder's descriptor
+ * (paths are sorted, so a folder's files come together): a lookup of one
+ * name, not of the whole path. */
+static void *stat_batch_files(void *arg)
 {
     stat_batch *b = arg;
+    int dfd = -1;
+    size_t dir_len = 0;
+    const char *dir = NULL;
     for (size_t i = b->from; i < b->to; i++) {
-        if (b->entries[i].type != DT_REG ||
-            fstatat(b->dfd, b->entries[i].name, &b->stats[i], AT_SYMLINK_NOFOLLOW) < 0)
-            b->stats[i].st_nlink = 0;
+        source_known *k = &b->files[i];
+        const char *slash = strrchr(k->path, '/');
+        size_t len = slash ? (size_t)(slash - k->path) : 0;
+        if (dir == NULL || len != dir_len || memcmp(dir, k->path, len) != 0) {
+            if (dfd >= 0 && dfd != b->root_fd)
+                close(dfd);
+            char folder[SOURCE_MAX_PATH_LEN + 1];
+            if (len > SOURCE_MAX_PATH_LEN)
+                len = 0; /* not a path source_read keeps: lstat fails below */
+            memcpy(folder, k->path, len);
+            folder[len] = '\0';
+            dfd = len == 0 ? b->root_fd
+                           : openat(b->root_fd, folder,
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            dir = k->path;
+            dir_len = len;
+        }
+        k->stat_taken = dfd >= 0 &&
+                        fstatat(dfd, slash ? slash + 1 : k->path, &k->st, AT_SYMLINK_NOFOLLOW) == 0;
     }
+    if (dfd >= 0 && dfd != b->root_fd)
+        close(dfd);
     return NULL;
 }
 
-/* The stats of entries[0..count) in folder dfd, or NULL when not worth it
- * (caller frees). */
-static struct stat *prefetch_stats(const reader *r, int dfd, const dir_entry *entries,
-                                   size_t count)
+source_prefetch *source_prefetch_start(const char *repo_dir, source_known *files, size_t count)
 {
-    if (r->known == NULL || count < PREFETCH_MIN_FILES)
-        return NULL;
-    struct stat *stats = xrealloc(NULL, count, sizeof *stats);
-    stat_batch second = {dfd, entries, stats, count / 2, count};
-    pthread_t helper;
-    bool threaded = pthread_create(&helper, NULL, stat_entries, &second) == 0;
-    stat_batch first = {dfd, entries, stats, 0, threaded ? count / 2 : count};
-    stat_entries(&first);
-    if (threaded)
-        pthread_join(helper, NULL);
-    return stats;
+    int root_fd = open(repo_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
+        return NULL; /* source_read says why */
+    source_prefetch *p = xrealloc(NULL, 1, sizeof *p);
+    p->root_fd = root_fd;
+    for (int i = 0; i < 2; i++) {
+        stat_batch *b = &p->batches[i];
+        *b = (stat_batch){root_fd, files, i == 0 ? 0 : count / 2, i == 0 ? count / 2 : count,
+                          0, false};
+        b->running = pthread_create(&b->thread, NULL, stat_batch_files, b) == 0;
+        if (!b->running)
+            stat_batch_files(b);
+    }
+    return p;
+}
+
+void source_prefetch_wait(source_prefetch *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < 2; i++)
+        if (p->batches[i].running)
+            pthread_join(p->batches[i].thread, NULL);
+    close(p->root_fd);
+    free(p);
 }
 
 static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
@@ -1152,7 +1185,6 @@ static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
     if (count > 1)
         qsort(entries, count, sizeof *entries, compare_entries);
     int fd = dirfd(d);
-    struct stat *stats = prefetch_stats(r, fd, entries, walk_count);
     for (size_t i = 0; i < walk_count && !r->stop; i++) {
         const char *name = entries[i].name;
         size_t dlen, clen;
@@ -1161,7 +1193,7 @@ static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
         if (problem != NULL) {
             path_error(r, display->data, "%s", problem);
         } else {
-            node n = {NODE_MISSING, {{0}}, stats != NULL ? &stats[i] : NULL};
+            node n = {NODE_MISSING, {{0}}};
             switch (entries[i].type) {
             case DT_REG: n.kind = NODE_FILE; break;
             case DT_DIR: n.kind = NODE_DIR; break;
@@ -1181,7 +1213,6 @@ static void walk_worktree(reader *r, buf *display, buf *canon, int dfd)
         buf_truncate(canon, clen);
     }
     closedir(d);
-    free(stats);
     for (size_t i = 0; i < count; i++)
         free(entries[i].name);
     free(entries);
@@ -1331,6 +1362,7 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
         .known = opts->known,
     };
     buf display = BUF_INIT, canon = BUF_INIT;
+    bool prefetched = false;
     git_libgit2_init();
 
     struct stat st;
@@ -1363,7 +1395,7 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
         r.tree_mode = true;
         if (open_commit(&r, opts->ref, out->commit_id) < 0)
             goto done;
-        node top = {NODE_DIR, *git_tree_id(r.root_tree), NULL};
+        node top = {NODE_DIR, *git_tree_id(r.root_tree)};
         walk_dir(&r, &display, &canon, &top, -1);
     } else {
         if (r.repo != NULL && git_repository_is_bare(r.repo)) {
@@ -1385,7 +1417,9 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
                        strerror(errno));
             goto done;
         }
-        node top = {NODE_DIR, {{0}}, NULL};
+        node top = {NODE_DIR, {{0}}};
+        source_prefetch_wait(opts->prefetch); /* its lstat are taken */
+        prefetched = true;
         walk_dir(&r, &display, &canon, &top, top_fd);
     }
 
@@ -1421,6 +1455,8 @@ done:
     git_index_free(r.index);
     git_repository_free(r.repo);
     git_libgit2_shutdown();
+    if (!prefetched)
+        source_prefetch_wait(opts->prefetch);
     return diags->errors > errors_before ? -1 : 0;
 }
 

@@ -35,6 +35,9 @@
 #ifndef HANDBOOK_SOURCE_H
 #define HANDBOOK_SOURCE_H
 
+#include <stdbool.h>
+#include <sys/stat.h>
+
 #include <stddef.h>
 
 #include "arena.h"
@@ -82,6 +85,18 @@ typedef struct source_tree {
     char commit_id[41]; /* the commit read, in hex; "" for a working-tree read */
 } source_tree;
 
+/* A file a previous read saw (source_options.known): its blob id, and in a
+ * working tree its lstat once source_prefetch_start's threads took it. */
+typedef struct source_known {
+    const char *path;
+    const char *blob_id; /* hex */
+    struct stat st;
+    bool stat_taken;
+} source_known;
+
+/* The lstat of the known files, taken ahead; see source_prefetch_start. */
+typedef struct source_prefetch source_prefetch;
+
 typedef struct source_options {
     const char *repo_dir; /* working tree, or with ref also a bare repository; the
                              repository's top folder (parents are not searched);
@@ -93,14 +108,27 @@ typedef struct source_options {
                                  {"handbook.yaml", "content", "practices", "layouts", NULL};
                                  other top-level entries are neither read nor checked;
                                  a root that does not exist is no error. NULL: read all. */
-    const strmap *known;      /* NULL, or repository path -> blob id (hex) of files the
+    const strmap *known;      /* NULL, or repository path -> source_known* of files the
                                  caller has seen, which are then not read: its data is
                                  NULL (len its size in a working tree, 0 in a commit).
                                  In a working-tree read, such a file that git's index
                                  says is still that blob (as git status decides); in a
                                  commit, one whose tree entry names that blob.
                                  source_fill reads it when needed */
+    source_prefetch *prefetch; /* NULL, or the lstat of known being taken: waited
+                                  for and freed by source_read */
 } source_options;
+
+/* Starts taking the lstat of the count files in the working tree at
+ * repo_dir, in two threads, into each one's st: a build of files that are
+ * mostly unchanged is mostly these calls, a few microseconds each on a
+ * virtual machine, and so they run beside what comes before the walk (as
+ * git's preloadIndex does). The files must stay until source_read (or
+ * source_prefetch_wait) waited for it. */
+source_prefetch *source_prefetch_start(const char *repo_dir, source_known *files, size_t count);
+
+/* Waits for the threads and frees p (NULL: nothing to do). */
+void source_prefetch_wait(source_prefetch *p);
 
 /* Reads the files of opts->repo_dir into *out. Returns 0, or -1 after adding every
  * problem found to diags (it does not stop at the first); warnings (skipped

@@ -102,7 +102,7 @@ static int read_dir(arena *a, const char *dir, const char *ref, const char *cons
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", tmp, dir);
-    source_options o = {path, ref, roots, NULL};
+    source_options o = {path, ref, roots, NULL, NULL};
     return source_read(a, &o, out, d);
 }
 
@@ -512,7 +512,8 @@ static void test_index_ids(void)
 
 /* With the blob ids a build saw (source_options.known), files git's index
  * says are still those blobs are not read; source_fill reads one when
- * needed, and refuses a file that changed since. An edited file is read. */
+ * needed, and refuses a file that changed since. An edited file is read,
+ * also when the lstat were taken ahead (source_prefetch_start). */
 static void test_known_files(void)
 {
     SH("git -c init.defaultBranch=main init -q known");
@@ -528,28 +529,42 @@ static void test_known_files(void)
     sh_out(same, sizeof same, "cd known && git rev-parse HEAD:content/same.md");
     sh_out(edited, sizeof edited, "cd known && git rev-parse HEAD:content/edited.md");
     same[40] = edited[40] = '\0';
+    source_known files[] = {{.path = "content/edited.md", .blob_id = edited},
+                            {.path = "content/same.md", .blob_id = same}};
     strmap known = STRMAP_INIT;
-    strmap_put(&known, "content/same.md", same);
-    strmap_put(&known, "content/edited.md", edited);
+    for (size_t i = 0; i < 2; i++)
+        strmap_put(&known, files[i].path, &files[i]);
     snprintf(path, sizeof path, "%s/known", tmp);
-    source_options opts = {path, NULL, ROOTS, &known};
+    source_options opts = {path, NULL, ROOTS, &known, NULL};
     source_tree t;
-    CHECK(source_read(&a, &opts, &t, &d) == 0);
-    source_file *kept = (source_file *)source_find(&t, "content/same.md");
-    const source_file *changed = source_find(&t, "content/edited.md");
-    CHECK(kept != NULL && kept->data == NULL && kept->len == strlen("Blijft zo.\n"));
-    CHECK_STR(id_of(&t, "content/same.md"), same);
-    CHECK(changed != NULL && changed->data != NULL &&
-          strcmp(changed->data, "Tweede versie, langer.\n") == 0);
+    source_file *kept = NULL;
+    const source_file *changed = NULL;
+    for (int ahead = 0; ahead < 2; ahead++) {
+        if (ahead)
+            opts.prefetch = source_prefetch_start(path, files, 2);
+        CHECK(source_read(&a, &opts, &t, &d) == 0);
+        opts.prefetch = NULL; /* waited for */
+        CHECK(files[0].stat_taken == ahead && files[1].stat_taken == ahead);
+        kept = (source_file *)source_find(&t, "content/same.md");
+        changed = source_find(&t, "content/edited.md");
+        CHECK(kept != NULL && kept->data == NULL && kept->len == strlen("Blijft zo.\n"));
+        CHECK_STR(id_of(&t, "content/same.md"), same);
+        CHECK(changed != NULL && changed->data != NULL &&
+              strcmp(changed->data, "Tweede versie, langer.\n") == 0);
+    }
+    files[0].stat_taken = files[1].stat_taken = false;
     CHECK(source_find(&t, "handbook.yaml")->data != NULL);
     CHECK(kept != NULL && source_fill(&a, &opts, kept) == 0 && kept->data != NULL &&
           strcmp(kept->data, "Blijft zo.\n") == 0);
     /* From the commit: a known blob is not read, and is filled from it; a
      * file whose blob the caller has not seen is read. */
+    source_known seen_files[] = {
+        {.path = "content/same.md", .blob_id = same},
+        {.path = "content/edited.md", .blob_id = "0000000000000000000000000000000000000000"}};
     strmap seen = STRMAP_INIT;
-    strmap_put(&seen, "content/same.md", same);
-    strmap_put(&seen, "content/edited.md", "0000000000000000000000000000000000000000");
-    source_options from_commit = {path, "HEAD", ROOTS, &seen};
+    for (size_t i = 0; i < 2; i++)
+        strmap_put(&seen, seen_files[i].path, &seen_files[i]);
+    source_options from_commit = {path, "HEAD", ROOTS, &seen, NULL};
     CHECK(source_read(&a, &from_commit, &t, &d) == 0);
     kept = (source_file *)source_find(&t, "content/same.md");
     changed = source_find(&t, "content/edited.md");
