@@ -22,6 +22,8 @@ typedef struct file_record {
     size_t author_count, author_cap;
     bool changed_in_walk; /* history.changed is from this walk, not the record */
     bool finished;        /* history.authors made (finish_authors) */
+    bool recorded;        /* in the previous build's record (use_previous) */
+    bool recorded_uncommitted;
 } file_record;
 
 typedef struct history_walk {
@@ -34,6 +36,7 @@ typedef struct history_walk {
      * &link_entry for a link; read while the files are (read_head_files). */
     strmap head_files;
     bool head_files_read;
+    bool incremental; /* the walk went on from the previous build's record */
     git_odb *odb;
     git_mailmap *mailmap;
     /* Tree objects read for this commit and for the one before (see
@@ -464,8 +467,8 @@ static record_hash mailmap_inputs(git_repository *repo)
 }
 
 /* The "history" section: the commit walked from, the mailmap's inputs, the
- * folders walked, and every file seen in them with its date and authors
- * (commits each). */
+ * folders walked, and every file seen in them with its date, whether it
+ * differed from HEAD, and its authors (commits each). */
 static void write_record(history_walk *w, const git_oid *commit, record_hash mailmap, buf *out)
 {
     char hex[GIT_OID_HEXSZ + 1];
@@ -485,6 +488,7 @@ static void write_record(history_walk *w, const git_oid *commit, record_hash mai
         record_write_string(out, path, strlen(path));
         record_write_number(out, (uint64_t)r->history.changed);
         record_write_number(out, (uint64_t)(int64_t)r->history.changed_offset);
+        record_write_number(out, r->history.uncommitted);
         record_write_number(out, r->author_count);
         for (size_t k = 0; k < r->author_count; k++) {
             record_write_string(out, r->authors[k].name, strlen(r->authors[k].name));
@@ -546,6 +550,7 @@ static bool use_previous(history_walk *w, const record *previous, const git_oid 
         record_read_string(&files, NULL);
         record_read_number(&files);
         record_read_number(&files);
+        record_read_number(&files);
         for (uint64_t k = record_read_number(&files); k > 0 && !files.failed; k--) {
             record_read_string(&files, NULL);
             record_read_number(&files);
@@ -569,6 +574,8 @@ static bool use_previous(history_walk *w, const record *previous, const git_oid 
         file_record *r = file_named(w, record_read_string(&rr, NULL));
         r->history.changed = (int64_t)record_read_number(&rr);
         r->history.changed_offset = (int)(int64_t)record_read_number(&rr);
+        r->recorded = true;
+        r->recorded_uncommitted = record_read_number(&rr) != 0;
         for (uint64_t k = record_read_number(&rr); k > 0; k--) {
             const char *name = record_read_string(&rr, NULL);
             const char *stored = strmap_get(&w->names, name);
@@ -700,6 +707,7 @@ static void walk_new_commits(history_reader *h, const record *previous)
     git_oid since;
     bool incremental = previous != NULL &&
                        use_previous(w, previous, git_commit_id(h->commit), h->mailmap, &since);
+    w->incremental = incremental;
     if (incremental && git_oid_equal(&since, git_commit_id(h->commit)))
         return; /* nothing new */
     if (walk_commits(w, git_commit_id(h->commit), incremental ? &since : NULL) < 0) {
@@ -747,6 +755,8 @@ int history_finish(history_reader *h, const source_tree *tree, buf *record_out, 
                 finish_authors(h->arena, r); /* a file new since the walk's record */
             if (h->ref == NULL && w->head_files_read)
                 r->history.uncommitted = uncommitted(w, f);
+            r->history.as_recorded = w->incremental && r->recorded && !r->changed_in_walk &&
+                                     r->history.uncommitted == r->recorded_uncommitted;
             if (r->history.changed != 0 || r->history.uncommitted)
                 strmap_put(out, f->path, &r->history);
         }

@@ -32,6 +32,8 @@ typedef struct file_history {
     const char **authors;     /* names, most commits first, then by name */
     size_t author_count;
     bool uncommitted;         /* a working-tree build: the file differs from HEAD or is new */
+    bool as_recorded;         /* all of the above is as the previous build's record has
+                                 it: what shows it need not be looked at again */
 } file_history;
 
 /* The history is read in three steps, so that it can run in a thread of its

@@ -798,9 +798,8 @@ static value *read_value(arena *a, record_reader *rr, int depth)
 }
 
 /* The hash of what put_history shows of p's file. */
-static record_hash history_hash(renderer *r, const char *source_path)
+static record_hash history_hash(renderer *r, const file_history *h)
 {
-    const file_history *h = strmap_get(&r->site->history, source_path);
     record_hasher *hasher = r->layout_hasher;
     record_hasher_reset(hasher);
     if (h != NULL) {
@@ -847,7 +846,7 @@ static void record_context(renderer *r, const page *p, const value *context)
     record_write_string(out, p->source_path, strlen(p->source_path));
     record_write_string(out, p->output_path, strlen(p->output_path));
     record_write_hash(out, front_hash(r, p));
-    record_write_hash(out, history_hash(r, p->source_path));
+    record_write_hash(out, history_hash(r, strmap_get(&r->site->history, p->source_path)));
     size_t start = r->context_values.len;
     write_value(&r->context_values, context);
     record_write_number(out, r->context_values.len - start);
@@ -1467,7 +1466,10 @@ static bool find_dirty_pages(renderer *r, const record *rec, const strmap *chang
             record_reader hr = {since, since + 16, false};
             history = record_read_hash(&hr);
         }
-        d.history = history_hash(r, d.source);
+        /* A history as the record has it needs no hashing: it is the one
+         * the record's hash was taken of. */
+        const file_history *h = strmap_get(&r->site->history, d.source);
+        d.history = h != NULL && h->as_recorded ? history : history_hash(r, h);
         bool is_changed = strmap_get(changed, d.source) != NULL;
         found += is_changed;
         bool is_dirty = is_changed || !record_hash_equal(history, d.history);
