@@ -600,37 +600,46 @@ struct history_reader {
     int status;
 };
 
-/* The folders of tree (at path prefix) under the roots, so the walk
- * descends only there. */
-static int add_folders(history_walk *w, git_tree *tree, buf *prefix,
+/* The folders of the tree with id (at path prefix) under the roots, so the
+ * walk descends only there. Read raw, as the walk reads trees: the walk
+ * then finds the trees read in libgit2's cache, where a parsed tree would
+ * not do. */
+static int add_folders(history_walk *w, const git_oid *id, buf *prefix,
                        const char *const *roots)
 {
-    for (size_t i = 0; i < git_tree_entrycount(tree); i++) {
-        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-        if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+    git_odb_object *tree = NULL;
+    if (git_odb_read(&tree, w->odb, id) < 0)
+        return -1;
+    if (git_odb_object_type(tree) != GIT_OBJECT_TREE) {
+        git_odb_object_free(tree);
+        git_error_set_str(GIT_ERROR_INVALID, "a tree entry names an object that is no tree");
+        return -1;
+    }
+    const unsigned char *data = git_odb_object_data(tree);
+    size_t size = git_odb_object_size(tree), pos = 0;
+    tree_entry e;
+    int status = 0;
+    while (status == 0 && next_entry(data, size, &pos, &e)) {
+        if (!e.is_tree)
             continue;
-        const char *name = git_tree_entry_name(e);
         bool wanted = roots == NULL || prefix->len > 0;
         for (const char *const *r = roots; !wanted && *r; r++)
-            wanted = strcmp(*r, name) == 0;
+            wanted = strlen(*r) == e.name_len && memcmp(*r, e.name, e.name_len) == 0;
         if (!wanted)
             continue;
         size_t mark = prefix->len;
         if (prefix->len > 0)
             buf_append_char(prefix, '/');
-        buf_append_str(prefix, name);
+        buf_append(prefix, e.name, e.name_len);
         strmap_put(&w->folders, arena_strndup(w->arena, prefix->data, prefix->len), w);
-        git_tree *subtree = NULL;
-        int status = git_tree_lookup(&subtree, w->repo, git_tree_entry_id(e));
-        if (status == 0)
-            status = add_folders(w, subtree, prefix, NULL);
-        git_tree_free(subtree);
+        git_oid sub;
+        git_oid_fromraw(&sub, e.id);
+        status = add_folders(w, &sub, prefix, NULL);
         prefix->len = mark;
         prefix->data[mark] = '\0';
-        if (status < 0)
-            return status;
     }
-    return 0;
+    git_odb_object_free(tree);
+    return status;
 }
 
 history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
@@ -669,7 +678,6 @@ history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
                         .trees_before = STRMAP_INIT,
                         .stop = stop};
     git_object *target = NULL;
-    git_tree *top = NULL;
     buf prefix = BUF_INIT;
     if (git_repository_open_ext(&w->repo, repo_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
         goto done; /* not a repository: no history */
@@ -680,22 +688,21 @@ history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
         }
         goto done; /* a repository without commits yet */
     }
-    if (git_object_peel((git_object **)&h->commit, target, GIT_OBJECT_COMMIT) < 0 ||
-        git_commit_tree(&top, h->commit) < 0 || add_folders(w, top, &prefix, roots) < 0) {
-        git_failed(diags, repo_dir, "the commit");
-        h->status = -1;
-        goto done;
-    }
-    git_mailmap_from_repository(&w->mailmap, w->repo); /* none is fine */
     if (git_repository_odb(&w->odb, w->repo) < 0) {
         git_failed(diags, repo_dir, "the object database");
         h->status = -1;
         goto done;
     }
+    if (git_object_peel((git_object **)&h->commit, target, GIT_OBJECT_COMMIT) < 0 ||
+        add_folders(w, git_commit_tree_id(h->commit), &prefix, roots) < 0) {
+        git_failed(diags, repo_dir, "the commit");
+        h->status = -1;
+        goto done;
+    }
+    git_mailmap_from_repository(&w->mailmap, w->repo); /* none is fine */
     h->mailmap = mailmap_inputs(w->repo);
 done:
     buf_free(&prefix);
-    git_tree_free(top);
     git_object_free(target);
     h->diags = diags;
     return h;
