@@ -152,6 +152,9 @@ static int finish_history(history_job *job, publisher *pub, diag_list *diags)
 static void record_sources(publisher *pub, const build_options *opts, const source_tree *tree)
 {
     buf out = BUF_INIT;
+    size_t before = 0; /* about the size it will have: grown once, not copied over */
+    if (record_section(publish_previous(pub), "sources", &before) != NULL)
+        buf_reserve(&out, before + 4096);
     const char *base_url = opts->base_url ? opts->base_url : "";
     record_write_string(&out, base_url, strlen(base_url));
     record_write_number(&out, tree->count);

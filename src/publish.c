@@ -64,7 +64,9 @@ struct publisher {
     arena staged_arena;
     bool staged_ready; /* under mutex */
     pthread_cond_t staged_made;
-    strmap written;   /* paths of this build's outputs */
+    strmap written;   /* paths of this build's outputs; after publish_keep_others
+                         only those written since (writing has the rest) */
+    const strmap *writing; /* publish_keep_others': what may still be written */
     buf outputs;      /* the record's "outputs" section: path and hash of each */
     size_t output_count;
     const char *section_names[12]; /* the other stages' record sections */
@@ -564,7 +566,9 @@ static bool published_file(publisher *pub, record_hash hash, buf *from)
 static int stage(publisher *pub, const char *path, record_hash hash, const void *data,
                  size_t len, diag_list *diags)
 {
-    if (strmap_get(&pub->written, path) != NULL) {
+    /* After publish_keep_others every other path of the site is taken. */
+    if (strmap_get(&pub->written, path) != NULL ||
+        (pub->writing != NULL && strmap_get(pub->writing, path) == NULL)) {
         diag_add(diags, DIAG_ERROR, path, 0, 0,
                  "two outputs have the same name; check the URL settings");
         return -1;
@@ -676,7 +680,6 @@ int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags)
     /* Each one the old copy has, or else the published site's file at the
      * same path (its record says it has those bytes), linked. First
      * whether every one can be, so that nothing is staged when one cannot. */
-    strmap_reserve(&pub->written, outputs.count);
     staged_file **olds = calloc(outputs.count + 1, sizeof *olds);
     bool *skip = calloc(outputs.count + 1, sizeof *skip);
     if (olds == NULL || skip == NULL)
@@ -701,6 +704,9 @@ int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags)
         whole = lstat(from.data, &st) == 0 && S_ISREG(st.st_mode);
     }
     pthread_mutex_lock(&pub->stage_lock);
+    size_t outputs_len = 0;
+    if (whole && record_section(pub->published, "outputs", &outputs_len) != NULL)
+        buf_reserve(&pub->outputs, outputs_len + 4096); /* grown once, not copied over */
     for (size_t i = 0; whole && i < outputs.count; i++) {
         const char *path = outputs.paths[i];
         staged_file *old = olds[i];
@@ -716,13 +722,14 @@ int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags)
         }
         if (old != NULL)
             old->handled = true;
-        strmap_put(&pub->written, path, pub); /* in the record, which outlives the map */
         record_write_string(&pub->outputs, path, strlen(path));
         record_write_hash(&pub->outputs, outputs.hashes[i]);
         pub->output_count++;
         pub->files++;
     }
     pub->kept_others = whole;
+    if (whole)
+        pub->writing = writing;
     pthread_mutex_unlock(&pub->stage_lock);
     buf_free(&from);
     free(olds);
