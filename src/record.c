@@ -100,13 +100,14 @@ static uint8_t *read_whole(const char *path, size_t max, size_t *len)
     return data;
 }
 
-/* The GNU build id of the program (a digest the linker takes of all of it),
- * into out; 0 when it has none. */
+/* The GNU build id of the program: a digest the linker takes of all of it. */
 typedef struct build_id {
     unsigned char bytes[64];
     size_t len;
 } build_id;
 
+/* dl_iterate_phdr's callback: the build id of the first object listed, the
+ * program, into data (len 0 when it has none). */
 static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;

@@ -1087,12 +1087,13 @@ static void *stat_batch_files(void *arg)
         source_known *k = &b->files[i];
         const char *slash = strrchr(k->path, '/');
         size_t len = slash ? (size_t)(slash - k->path) : 0;
+        k->stat_taken = false;
+        if (len > SOURCE_MAX_PATH_LEN)
+            continue; /* not a path source_read reads */
         if (dir == NULL || len != dir_len || memcmp(dir, k->path, len) != 0) {
             if (dfd >= 0 && dfd != b->root_fd)
                 close(dfd);
             char folder[SOURCE_MAX_PATH_LEN + 1];
-            if (len > SOURCE_MAX_PATH_LEN)
-                len = 0; /* not a path source_read keeps: lstat fails below */
             memcpy(folder, k->path, len);
             folder[len] = '\0';
             dfd = len == 0 ? b->root_fd
