@@ -33,7 +33,7 @@ typedef struct history_walk {
     strmap folders; /* every folder on the way to them: the subtrees worth comparing */
     strmap names;   /* author name -> the arena copy, so each is stored once */
     /* A working-tree build's HEAD files: path -> raw blob id (arena), or
-     * &link_entry for a link; read while the files are (read_head_files). */
+     * &link_entry for a link (read_head_tree). */
     strmap head_files;
     bool head_files_read;
     bool incremental; /* the walk went on from the previous build's record */
@@ -353,48 +353,6 @@ static int walk_commits(history_walk *w, const git_oid *start, const git_oid *hi
  * contents were read from the target. */
 static const unsigned char link_entry[1];
 
-/* Puts the files of the tree with id (at path prefix; at the top, only the
- * roots) into head_files, read raw as the walk reads trees. */
-static int read_head_files(history_walk *w, const git_oid *id, buf *prefix,
-                           const char *const *roots)
-{
-    git_odb_object *tree = NULL;
-    if (read_tree(w, id, &tree) < 0)
-        return -1;
-    const unsigned char *data = git_odb_object_data(tree);
-    size_t size = git_odb_object_size(tree), pos = 0;
-    tree_entry e;
-    int status = 0;
-    while (status == 0 && next_entry(data, size, &pos, &e)) {
-        bool wanted = roots == NULL || prefix->len > 0;
-        for (const char *const *r = roots; !wanted && *r; r++)
-            wanted = strlen(*r) == e.name_len && memcmp(*r, e.name, e.name_len) == 0;
-        if (!wanted || (!e.is_tree && !e.is_file))
-            continue;
-        size_t mark = prefix->len;
-        if (prefix->len > 0)
-            buf_append_char(prefix, '/');
-        buf_append(prefix, e.name, e.name_len);
-        if (e.is_tree) {
-            git_oid sub;
-            git_oid_fromraw(&sub, e.id);
-            status = read_head_files(w, &sub, prefix, NULL);
-        } else {
-            const unsigned char *blob = link_entry;
-            if (!e.is_link) {
-                unsigned char *copy = arena_alloc_raw(w->arena, GIT_OID_RAWSZ);
-                memcpy(copy, e.id, GIT_OID_RAWSZ);
-                blob = copy;
-            }
-            strmap_put(&w->head_files, arena_strndup(w->arena, prefix->data, prefix->len),
-                       (void *)blob);
-        }
-        prefix->len = mark;
-        prefix->data[mark] = '\0';
-    }
-    return status;
-}
-
 /* Whether file f differs from HEAD's, or HEAD lacks it. */
 static bool uncommitted(const history_walk *w, const source_file *f)
 {
@@ -594,18 +552,18 @@ struct history_reader {
     arena *arena;
     diag_list *diags;
     const char *repo_dir, *ref;
-    const char *const *roots;
     git_commit *commit;     /* NULL: no history (no repository, no commit yet) */
     record_hash mailmap;
     int status;
 };
 
-/* The folders of the tree with id (at path prefix) under the roots, so the
- * walk descends only there. Read raw, as the walk reads trees: the walk
- * then finds the trees read in libgit2's cache, where a parsed tree would
- * not do. */
-static int add_folders(history_walk *w, const git_oid *id, buf *prefix,
-                       const char *const *roots)
+/* Reads the tree with id (at path prefix; at the top, only the roots) of the
+ * commit built: every folder into folders, so that the walk descends only
+ * there, and with files also every file into head_files. Read raw, as the
+ * walk reads trees: the walk then finds them in libgit2's cache, where a
+ * parsed tree would not do. */
+static int read_head_tree(history_walk *w, const git_oid *id, buf *prefix,
+                          const char *const *roots, bool files)
 {
     git_odb_object *tree = NULL;
     if (git_odb_read(&tree, w->odb, id) < 0)
@@ -620,7 +578,7 @@ static int add_folders(history_walk *w, const git_oid *id, buf *prefix,
     tree_entry e;
     int status = 0;
     while (status == 0 && next_entry(data, size, &pos, &e)) {
-        if (!e.is_tree)
+        if (!e.is_tree && !(files && e.is_file))
             continue;
         bool wanted = roots == NULL || prefix->len > 0;
         for (const char *const *r = roots; !wanted && *r; r++)
@@ -631,10 +589,21 @@ static int add_folders(history_walk *w, const git_oid *id, buf *prefix,
         if (prefix->len > 0)
             buf_append_char(prefix, '/');
         buf_append(prefix, e.name, e.name_len);
-        strmap_put(&w->folders, arena_strndup(w->arena, prefix->data, prefix->len), w);
-        git_oid sub;
-        git_oid_fromraw(&sub, e.id);
-        status = add_folders(w, &sub, prefix, NULL);
+        const char *path = arena_strndup(w->arena, prefix->data, prefix->len);
+        if (e.is_tree) {
+            strmap_put(&w->folders, path, w);
+            git_oid sub;
+            git_oid_fromraw(&sub, e.id);
+            status = read_head_tree(w, &sub, prefix, NULL, files);
+        } else {
+            const unsigned char *blob = link_entry;
+            if (!e.is_link) {
+                unsigned char *copy = arena_alloc_raw(w->arena, GIT_OID_RAWSZ);
+                memcpy(copy, e.id, GIT_OID_RAWSZ);
+                blob = copy;
+            }
+            strmap_put(&w->head_files, path, (void *)blob);
+        }
         prefix->len = mark;
         prefix->data[mark] = '\0';
     }
@@ -667,7 +636,6 @@ history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
     h->arena = a;
     h->repo_dir = repo_dir;
     h->ref = ref;
-    h->roots = roots;
     history_walk *w = &h->w;
     *w = (history_walk){.arena = a,
                         .files = STRMAP_INIT,
@@ -693,12 +661,14 @@ history_reader *history_begin(arena *a, const char *repo_dir, const char *ref,
         h->status = -1;
         goto done;
     }
+    /* A working-tree build also needs HEAD's files: which files differ. */
     if (git_object_peel((git_object **)&h->commit, target, GIT_OBJECT_COMMIT) < 0 ||
-        add_folders(w, git_commit_tree_id(h->commit), &prefix, roots) < 0) {
+        read_head_tree(w, git_commit_tree_id(h->commit), &prefix, roots, ref == NULL) < 0) {
         git_failed(diags, repo_dir, "the commit");
         h->status = -1;
         goto done;
     }
+    w->head_files_read = ref == NULL;
     git_mailmap_from_repository(&w->mailmap, w->repo); /* none is fine */
     h->mailmap = mailmap_inputs(w->repo);
 done:
@@ -733,18 +703,10 @@ void history_walk_commits(history_reader *h, const record *previous)
     if (h->status < 0)
         return;
     /* What history_finish needs besides the files, made while the source
-     * stage reads them: the authors in order, and HEAD's files. */
+     * stage reads them: the authors in order. */
     for (size_t i = 0; i < w->files.cap; i++)
         if (w->files.entries[i].key != NULL)
             finish_authors(h->arena, w->files.entries[i].value);
-    if (h->ref == NULL) {
-        buf prefix = BUF_INIT;
-        w->head_files_read =
-            read_head_files(w, git_commit_tree_id(h->commit), &prefix, h->roots) == 0;
-        buf_free(&prefix);
-        free_trees(&w->trees_now);
-        free_trees(&w->trees_before);
-    }
 }
 
 int history_finish(history_reader *h, const source_tree *tree, buf *record_out, strmap *out)
