@@ -1012,8 +1012,8 @@ static double average_length(uint64_t total, uint32_t having)
     return strtod(text, NULL);
 }
 
-/* BM25F: the fields' length-normalized, weighted counts, saturated once. */
-/* BM25F: the score of posting p of a document with these field lengths. */
+/* BM25F: the fields' length-normalized, weighted counts, saturated once;
+ * for posting p of a document with these field lengths. */
 static double length_score(const double length[FIELD_KINDS], const double average[FIELD_KINDS],
                            const posting *p, double idf)
 {
@@ -2525,7 +2525,6 @@ static void set_state(index_patch *ip, uint32_t id, const term_state *st)
     e->len = made.len;
 }
 
-/* Reads a packed number at *at (before end); false when there is none. */
 /* PACK_DIGITS backwards: each byte's digit value plus one, 0 for a byte
  * that is no digit. A splice walks a common word's postings, tens of KiB,
  * a byte at a time. */
@@ -2538,6 +2537,7 @@ static void make_digit_values(void)
         digit_values[(unsigned char)PACK_DIGITS[i]] = (uint8_t)(i + 1);
 }
 
+/* Reads a packed number at *at (before end); false when there is none. */
 static bool unpack_number(const char *packed, size_t len, size_t *at, uint32_t *n)
 {
     pthread_once(&digit_values_made, make_digit_values);

@@ -60,8 +60,10 @@ int publish_reuse(publisher *pub, const char *path, record_hash hash, diag_list 
 /* Publishes again every file of the published site that is not in writing
  * (paths, as keys) and was not published in this build yet, as publish_reuse
  * does: for a build that makes only what changed and knows the rest is as
- * it was. Returns 1; 0 when one of them cannot be (the published site lost
- * it, or this is a full build), and then none was; -1 on error. */
+ * it was. After it only the paths in writing may be written, so writing
+ * must stay until the last publish_write. Returns 1; 0 when one of them
+ * cannot be (the published site lost it, or this is a full build), and then
+ * none was; -1 on error. */
 int publish_keep_others(publisher *pub, const strmap *writing, diag_list *diags);
 
 /* The record of the published site, for the other stages to read their

@@ -36,9 +36,8 @@
 #define HANDBOOK_SOURCE_H
 
 #include <stdbool.h>
-#include <sys/stat.h>
-
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "arena.h"
 #include "diag.h"
