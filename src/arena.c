@@ -1,5 +1,6 @@
 #include "arena.h"
 
+#include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -74,6 +75,10 @@ void arena_use_huge_pages(void)
      * 10 ms of loading its libraries twice. When the system refuses so
      * large a heap, malloc maps its memory elsewhere, without the mark. */
     enum { HEAP_RESERVE = 1 << 30, THREAD_TOP_PAD = 32 << 20 };
+    /* Never given back, from the first free on: a heap trimmed and grown
+     * again by brk has its new part in 4 KiB pages (a mapping of its own,
+     * without the mark), which cost a full build 6,700 page faults. */
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
     mallopt(M_TOP_PAD, HEAP_RESERVE);
     uintptr_t before = (uintptr_t)sbrk(0);
     void *volatile grow = malloc(64 << 10); /* volatile: not optimised away */
@@ -92,12 +97,11 @@ void arena_use_huge_pages(void)
     /* A thread's heap starts with the top pad usable, so that the huge
      * pages of arena_thread_huge_pages can be used at once. */
     mallopt(M_TOP_PAD, THREAD_TOP_PAD);
-    /* Keep freed memory for reuse instead of giving it back: the history
-     * walk and the index allocate and free many buffers of hundreds of KiB,
-     * and mapping fresh pages for each (glibc's default above 128 KiB) cost
-     * a third of a build on a virtual machine. */
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    /* Large blocks from the heap too, not from mappings of their own in
+     * 4 KiB pages: the history walk and the index allocate and free many
+     * buffers of hundreds of KiB (glibc maps those above 128 KiB), and a
+     * full build's record is built in one of tens of MiB. */
+    mallopt(M_MMAP_THRESHOLD, HEAP_RESERVE / 4);
 }
 
 void arena_thread_huge_pages(void)
@@ -116,6 +120,11 @@ void arena_thread_huge_pages(void)
         return;
     void *heap = (void *)(at & ~(uintptr_t)(THREAD_HEAP - 1));
     madvise(heap, THREAD_HEAP, MADV_HUGEPAGE); /* hints: no matter if refused */
+    /* glibc makes a thread's heap usable a few pages at a time as it
+     * grows, and a huge page needs its whole 2 MiB usable when first
+     * touched: grown now, at once (address space; nothing is touched). */
+    void *volatile room = malloc(THREAD_HEAP - 8 * HUGE_PAGE); /* kept */
+    free(room);
     /* Its first 2 MiB were touched before the mark (glibc's header and the
      * first chunk), so they would go on in 4 KiB pages: made one huge page
      * now, at once. */
