@@ -101,8 +101,17 @@ static void note_change(history_walk *w, file_record *r)
  * history of 3,000 commits. */
 typedef struct cached_tree {
     git_odb_object *object;
-    bool kept; /* moved on to the next generation */
+    bool kept; /* moved on to the next generation, with its starts */
+    /* For a large tree, where each of its count entries starts, and its size
+     * last (count + 1 offsets), once known (index_tree, derive_starts);
+     * malloc'ed. */
+    uint32_t *starts;
+    size_t count;
 } cached_tree;
+
+/* Trees from this size on get their entry starts: the folder of practices,
+ * whose first difference from its parent's is thousands of entries in. */
+enum { INDEXED_TREE_MIN = 16 * 1024 };
 
 typedef struct tree_entry {
     const char *name; /* followed by '\0' in the object */
@@ -149,29 +158,32 @@ static int entry_order(const tree_entry *a, const tree_entry *b)
 /* A tree object, from this commit's or the last one's reads, else read: the
  * walk goes from child to parent, so the parent's trees read now are the
  * next commit's own. */
-static int read_tree(history_walk *w, const git_oid *id, git_odb_object **out)
+static int read_tree(history_walk *w, const git_oid *id, cached_tree **out)
 {
     char hex[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof hex, id);
     cached_tree *c = strmap_get(&w->trees_now, hex);
     if (c != NULL) {
-        *out = c->object;
+        *out = c;
         return 0;
     }
+    cached_tree moved = {0};
     c = strmap_get(&w->trees_before, hex);
     if (c != NULL && !c->kept) {
         c->kept = true;
-        *out = c->object;
-    } else if (git_odb_read(out, w->odb, id) < 0) {
+        moved = *c;
+        moved.kept = false;
+    } else if (git_odb_read(&moved.object, w->odb, id) < 0) {
         return -1;
-    } else if (git_odb_object_type(*out) != GIT_OBJECT_TREE) {
-        git_odb_object_free(*out);
+    } else if (git_odb_object_type(moved.object) != GIT_OBJECT_TREE) {
+        git_odb_object_free(moved.object);
         git_error_set_str(GIT_ERROR_INVALID, "a tree entry names an object that is no tree");
         return -1;
     }
     c = arena_alloc(w->arena, sizeof *c);
-    *c = (cached_tree){*out, false};
+    *c = moved;
     strmap_put(&w->trees_now, arena_strdup(w->arena, hex), c);
+    *out = c;
     return 0;
 }
 
@@ -180,8 +192,10 @@ static void free_trees(strmap *trees)
 {
     for (size_t i = 0; i < trees->cap; i++) {
         cached_tree *c = trees->entries[i].value;
-        if (trees->entries[i].key != NULL && !c->kept)
+        if (trees->entries[i].key != NULL && !c->kept) {
             git_odb_object_free(c->object);
+            free(c->starts);
+        }
     }
     strmap_free(trees);
     *trees = (strmap)STRMAP_INIT;
@@ -215,8 +229,103 @@ static size_t common_suffix(const unsigned char *a_end, const unsigned char *b_e
     return i;
 }
 
-static int compare_trees(history_walk *w, git_odb_object *old, git_odb_object *new, buf *prefix)
+/* The most entries a tree of size bytes can have, plus one: an entry
+ * takes a space, a NUL and an id at least. */
+static size_t most_entries(size_t size)
 {
+    return size / (2 + GIT_OID_RAWSZ) + 2;
+}
+
+/* Notes where each entry of c starts by parsing it whole (nothing when it
+ * is malformed or too large for 32-bit offsets). */
+static void index_tree(cached_tree *c)
+{
+    const unsigned char *data = git_odb_object_data(c->object);
+    size_t size = git_odb_object_size(c->object);
+    if (size > UINT32_MAX)
+        return;
+    uint32_t *starts = malloc(most_entries(size) * sizeof *starts);
+    if (starts == NULL)
+        abort();
+    size_t count = 0, pos = 0;
+    tree_entry e;
+    starts[0] = 0;
+    while (pos < size) {
+        if (!next_entry(data, size, &pos, &e)) {
+            free(starts);
+            return;
+        }
+        starts[++count] = (uint32_t)pos;
+    }
+    c->starts = starts;
+    c->count = count;
+}
+
+/* Notes where each entry of old starts from new's starts, where the two
+ * trees have the same first bytes up to new's entry start number first and
+ * the same last tail bytes: new's starts up to there, then old's own
+ * entries, parsed until one ends where one of new's does at the same
+ * distance from the end, within the common tail; from there on new's,
+ * shifted. A commit then costs the entries it changed, not a parse of the
+ * tree up to them. */
+static void derive_starts(cached_tree *old, const cached_tree *new, size_t first, size_t tail)
+{
+    const unsigned char *data = git_odb_object_data(old->object);
+    size_t size = git_odb_object_size(old->object);
+    size_t new_size = new->starts[new->count];
+    if (size > UINT32_MAX)
+        return;
+    size_t cap = most_entries(size);
+    uint32_t *starts = malloc(cap * sizeof *starts);
+    if (starts == NULL)
+        abort();
+    memcpy(starts, new->starts, (first + 1) * sizeof *starts);
+    size_t count = first, pos = new->starts[first], j = first;
+    tree_entry e;
+    while (pos < size) {
+        if (!next_entry(data, size, &pos, &e) || count + 1 >= cap) {
+            free(starts);
+            return;
+        }
+        starts[++count] = (uint32_t)pos;
+        if (size - pos > tail)
+            continue;
+        size_t in_new = new_size - (size - pos);
+        while (j < new->count && new->starts[j] < in_new)
+            j++;
+        if (new->starts[j] == in_new) {
+            if (count + (new->count - j) >= cap) {
+                free(starts);
+                return;
+            }
+            for (size_t k = j + 1; k <= new->count; k++)
+                starts[++count] = (uint32_t)(new->starts[k] - new_size + size);
+            break;
+        }
+    }
+    old->starts = starts;
+    old->count = count;
+}
+
+/* The number of the last entry start of c at or before at (its size
+ * counting as one). */
+static size_t start_before(const cached_tree *c, size_t at)
+{
+    size_t low = 0, high = c->count;
+    while (low < high) {
+        size_t middle = low + (high - low + 1) / 2;
+        if (c->starts[middle] <= at)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    return low;
+}
+
+static int compare_trees(history_walk *w, cached_tree *old_tree, cached_tree *new_tree,
+                         buf *prefix)
+{
+    git_odb_object *new = new_tree->object, *old = old_tree ? old_tree->object : NULL;
     const unsigned char *data = git_odb_object_data(new);
     const unsigned char *old_data = old ? git_odb_object_data(old) : NULL;
     size_t size = git_odb_object_size(new), old_size = old ? git_odb_object_size(old) : 0;
@@ -231,11 +340,22 @@ static int compare_trees(history_walk *w, git_odb_object *old, git_odb_object *n
     if (old != NULL) {
         size_t shorter = size < old_size ? size : old_size;
         size_t differ = common_prefix(data, old_data, shorter);
-        tree_entry skipped;
-        for (size_t next = 0; next_entry(data, size, &next, &skipped) && next <= differ;)
-            pos = next;
+        if (new_tree->starts == NULL && size >= INDEXED_TREE_MIN)
+            index_tree(new_tree);
+        size_t first = 0;
+        if (new_tree->starts != NULL) {
+            first = start_before(new_tree, differ);
+            pos = new_tree->starts[first];
+        } else {
+            tree_entry skipped;
+            for (size_t next = 0; next_entry(data, size, &next, &skipped) && next <= differ;)
+                pos = next;
+        }
         old_pos = pos;
-        same_end = size - common_suffix(data + size, old_data + old_size, shorter - pos);
+        size_t tail = common_suffix(data + size, old_data + old_size, shorter - pos);
+        same_end = size - tail;
+        if (new_tree->starts != NULL && old_tree->starts == NULL && old_size >= INDEXED_TREE_MIN)
+            derive_starts(old_tree, new_tree, first, tail);
     }
     tree_entry entry, candidate;
     size_t candidate_at = old_pos;
@@ -258,7 +378,7 @@ static int compare_trees(history_walk *w, git_odb_object *old, git_odb_object *n
         buf_append(prefix, entry.name, entry.name_len);
         int status = 0;
         if (entry.is_tree && strmap_get(&w->folders, prefix->data) != NULL) {
-            git_odb_object *subtree = NULL, *old_subtree = NULL;
+            cached_tree *subtree = NULL, *old_subtree = NULL;
             git_oid id;
             git_oid_fromraw(&id, entry.id);
             status = read_tree(w, &id, &subtree);
@@ -317,7 +437,7 @@ static int walk_commits(history_walk *w, const git_oid *start, const git_oid *hi
             break;
         }
         git_commit *commit = NULL, *parent = NULL;
-        git_odb_object *tree = NULL, *parent_tree = NULL;
+        cached_tree *tree = NULL, *parent_tree = NULL;
         status = git_commit_lookup(&commit, w->repo, &id);
         unsigned parents = status == 0 ? git_commit_parentcount(commit) : 0;
         if (status == 0 && parents <= 1) {

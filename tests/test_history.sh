@@ -7,7 +7,9 @@
 # page shows against git log for its file. Then commits edits to a few
 # files at the start, middle and end of the practices folder, a new file
 # and a deletion, builds again (incrementally: only the new commits are
-# walked) and checks again; and once more from a bare clone with --ref.
+# walked) and checks again; then after commits that add and delete files
+# before others that edit later files; and once more, a whole walk, from a
+# bare clone with --ref.
 #
 #   tests/test_history.sh [HANDBOOK]   HANDBOOK defaults to build/handbook
 #
@@ -99,6 +101,37 @@ if "$handbook" build --repo "$repo" -o "$tmp/site" > "$tmp/build.log" 2>&1; then
     fi
 else
     not_ok "the repository builds after two commits" "$(tail -n 5 "$tmp/build.log")"
+fi
+
+# Commits that move the folder's later entries (a file added before all
+# others, an early file deleted) between edits further on: the walk, which
+# skips the entries a commit left alone, must find each edit behind them.
+files=$(ls "$repo/practices")
+count=$(printf '%s\n' "$files" | wc -l)
+edit_nth() {
+    f=$(printf '%s\n' "$files" | sed -n "${1}p")
+    printf '\nWeer een zin, in commit %s.\n' "$2" >> "$repo/practices/$f"
+    git -C "$repo" commit -qam "Aanvulling $2" --author="$3 <${2}@example.org>"
+}
+edit_nth "$((count - 2))" een "Auteur Een"
+sed 's/^title: .*/title: "Een voorbeeld vooraan"/' "$repo/practices/$(printf '%s\n' "$files" | head -n 1)" \
+    > "$repo/practices/p00000-vooraan.md"
+git -C "$repo" add practices/p00000-vooraan.md
+git -C "$repo" commit -qm "Een voorbeeld vooraan"
+edit_nth "$((count / 3))" twee "Auteur Twee"
+early=""
+for f in $files; do
+    grep -rqF "$f" "$repo/content" "$repo/practices" || { early=$f; break; }
+done
+git -C "$repo" rm -q "practices/$early"
+git -C "$repo" commit -qm "Een voorbeeld vooraan weg"
+files=$(ls "$repo/practices")
+edit_nth "$((count * 2 / 3))" drie "Auteur Drie"
+edit_nth "$count" vier "Auteur Vier"
+if "$handbook" build --repo "$repo" -o "$tmp/site" > "$tmp/build.log" 2>&1; then
+    check "after entries added and deleted before edits (incremental)" "$tmp/site" "$repo"
+else
+    not_ok "the repository builds after entries added and deleted" "$(tail -n 5 "$tmp/build.log")"
 fi
 
 git clone -q --bare "$repo" "$tmp/bare.git"
