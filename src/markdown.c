@@ -541,11 +541,115 @@ static void must(int ok, const char *what)
     }
 }
 
+/* ---- cmark's memory ----------------------------------------------------- */
+
+/* cmark-gfm allocates every node, string and buffer of a parse one by one
+ * (thousands a page) and frees them all at the end: a region, emptied after
+ * each page, takes them instead of malloc. Its allocator has no context
+ * argument, so the region of the page being rendered is the thread's. A
+ * block that does not fit comes from malloc; each block starts with its
+ * size and where it came from. */
+typedef union block_header {
+    struct {
+        size_t size;
+        bool from_malloc;
+    } h;
+    max_align_t align;
+} block_header;
+
+typedef struct parse_region {
+    char *base;
+    size_t used, size;
+    size_t last; /* where the last block's header is: it can grow in place */
+} parse_region;
+
+static _Thread_local parse_region *current_region;
+
+static void *region_alloc(size_t size)
+{
+    const size_t align = sizeof(block_header);
+    if (size > SIZE_MAX / 2) {
+        fprintf(stderr, "handbook: cmark asked for %zu bytes\n", size);
+        abort();
+    }
+    size_t rounded = (size + align - 1) & ~(align - 1);
+    parse_region *r = current_region;
+    block_header *hdr;
+    if (r != NULL && r->size - r->used >= rounded + sizeof *hdr) {
+        hdr = (block_header *)(r->base + r->used);
+        r->last = r->used;
+        r->used += rounded + sizeof *hdr;
+        hdr->h.from_malloc = false;
+    } else {
+        hdr = malloc(sizeof *hdr + rounded);
+        if (hdr == NULL) {
+            fprintf(stderr, "handbook: out of memory (%zu bytes)\n", size);
+            abort();
+        }
+        hdr->h.from_malloc = true;
+    }
+    hdr->h.size = rounded;
+    return hdr + 1;
+}
+
+static void *region_calloc(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / 2 / size)
+        return region_alloc(SIZE_MAX); /* aborts */
+    void *p = region_alloc(count * size);
+    memset(p, 0, count * size);
+    return p;
+}
+
+/* Whether hdr is the region's last block (it can grow or be given back). */
+static bool is_last_block(const parse_region *r, const block_header *hdr)
+{
+    return r != NULL && !hdr->h.from_malloc && (const char *)hdr == r->base + r->last;
+}
+
+static void region_free(void *p)
+{
+    if (p == NULL)
+        return;
+    block_header *hdr = (block_header *)p - 1;
+    parse_region *r = current_region;
+    if (hdr->h.from_malloc)
+        free(hdr);
+    else if (is_last_block(r, hdr))
+        r->used = r->last; /* the rest is given back with the region */
+}
+
+static void *region_realloc(void *p, size_t size)
+{
+    if (p == NULL)
+        return region_alloc(size);
+    block_header *hdr = (block_header *)p - 1;
+    parse_region *r = current_region;
+    const size_t align = sizeof(block_header);
+    if (size <= SIZE_MAX / 2 && is_last_block(r, hdr)) {
+        size_t rounded = (size + align - 1) & ~(align - 1);
+        if (r->size - r->last - sizeof *hdr >= rounded) { /* grows where it is */
+            hdr->h.size = rounded;
+            r->used = r->last + sizeof *hdr + rounded;
+            return p;
+        }
+    }
+    void *fresh = region_alloc(size);
+    memcpy(fresh, p, hdr->h.size < size ? hdr->h.size : size);
+    region_free(p);
+    return fresh;
+}
+
+static cmark_mem region_memory = {region_calloc, region_realloc, region_free};
+
+/* Room for a page's parse: most pages need a few hundred KiB. */
+enum { PARSE_REGION_SIZE = 2 << 20 };
+
 /* Replaces a heading node by a custom block holding a custom inline that
  * writes <hN id="...">children</hN>; cmark-gfm has no heading attributes. */
 static void replace_heading(cmark_node *heading, int level, const char *id)
 {
-    cmark_mem *mem = cmark_get_default_mem_allocator();
+    cmark_mem *mem = &region_memory; /* the document's: cmark links no others */
     cmark_node *block = cmark_node_new_with_mem(CMARK_NODE_CUSTOM_BLOCK, mem);
     cmark_node *tag = cmark_node_new_with_mem(CMARK_NODE_CUSTOM_INLINE, mem);
     buf open = BUF_INIT, close = BUF_INIT;
@@ -1156,7 +1260,11 @@ int markdown_render(arena *a, const char *file, const char *body, size_t len,
     }
 
     pthread_once(&extensions_once, register_extensions);
-    cmark_mem *mem = cmark_get_default_mem_allocator();
+    parse_region region = {malloc(PARSE_REGION_SIZE), 0, PARSE_REGION_SIZE, 0};
+    if (region.base == NULL)
+        region.size = 0;
+    current_region = &region;
+    cmark_mem *mem = &region_memory;
     cmark_parser *parser = cmark_parser_new_with_mem(PARSE_OPTIONS, mem);
     for (size_t i = 0; i < sizeof extension_names / sizeof extension_names[0]; i++) {
         cmark_syntax_extension *ext = cmark_find_syntax_extension(extension_names[i]);
@@ -1204,6 +1312,8 @@ int markdown_render(arena *a, const char *file, const char *body, size_t len,
     free(lines.starts);
     cmark_node_free(doc);
     cmark_parser_free(parser);
+    current_region = NULL;
+    free(region.base);
     return status;
 }
 
