@@ -678,6 +678,34 @@ static void test_table_limit(void)
     buf_free(&text);
 }
 
+/* A page near the size limit makes cmark allocate more than the region a
+ * page's parse gets, so its blocks also come from malloc: the HTML is that of
+ * each part rendered on its own, put together. */
+static void test_large_page(void)
+{
+    const char *part = "Een *klein* stuk met een [link](b.md), `code` en ~~weg~~.\n\n"
+                       "| a | b |\n|---|---|\n| x | **y** |\n\n- een\n- twee\n\n";
+    rendered one;
+    render(&one, part);
+    CHECK(one.status == 0);
+    buf text = BUF_INIT, expected = BUF_INIT;
+    while (text.len + strlen(part) <= MARKDOWN_MAX_SIZE) {
+        buf_append_str(&text, part);
+        buf_append(&expected, one.result.html.data, one.result.html.len);
+    }
+    rendered all;
+    render(&all, text.data);
+    CHECK(all.status == 0);
+    CHECK_STR(all.messages, "");
+    CHECK(all.result.html.len == expected.len);
+    CHECK(all.result.html.len == expected.len &&
+          memcmp(all.result.html.data, expected.data, expected.len) == 0);
+    done(&one);
+    done(&all);
+    buf_free(&text);
+    buf_free(&expected);
+}
+
 static void test_deterministic(void)
 {
     const char *text = "# Één\n\n| a | b |\n|---|---|\n| [x](b.md) | ~~y~~ |\n\n- [ ] z\n# Één\n";
@@ -718,6 +746,7 @@ int main(void)
     RUN(test_front_matter);
     RUN(test_invalid_utf8);
     RUN(test_size_limit);
+    RUN(test_large_page);
     RUN(test_depth_limit);
     RUN(test_table_limit);
     RUN(test_deterministic);
