@@ -47,6 +47,8 @@ typedef struct history_job {
     pthread_mutex_t lock;
     pthread_cond_t files_given; /* also: the previous record given */
     bool previous_given, given;
+    pthread_cond_t done_cond;
+    _Atomic bool done; /* out (the histories) complete: rendering may read it */
     const source_tree *tree; /* NULL when the build failed before it had them */
     _Atomic bool stop;       /* the build failed: the history is not needed */
     buf record;
@@ -80,7 +82,28 @@ static void *read_history(void *arg)
     if (getenv("HANDBOOK_TIMINGS"))
         fprintf(stderr, "timing: %-14s %7.1f ms (beside the rendering)\n", "history",
                 (seconds_now() - t0) * 1000);
+    pthread_mutex_lock(&job->lock);
+    atomic_store(&job->done, true);
+    pthread_cond_broadcast(&job->done_cond);
+    pthread_mutex_unlock(&job->lock);
     return NULL;
+}
+
+/* For the render threads (render_wait): whether the histories are read,
+ * and waiting until they are. */
+static bool history_done(void *arg)
+{
+    history_job *job = arg;
+    return atomic_load(&job->done);
+}
+
+static void wait_for_history_done(void *arg)
+{
+    history_job *job = arg;
+    pthread_mutex_lock(&job->lock);
+    while (!atomic_load(&job->done))
+        pthread_cond_wait(&job->done_cond, &job->lock);
+    pthread_mutex_unlock(&job->lock);
 }
 
 /* Hands the published site's record to the job (NULL: none, or the build
@@ -264,7 +287,8 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
     int status = -1;
     history_job history = {.arena = ARENA_INIT, .record = BUF_INIT, .diags = DIAG_LIST_INIT,
                            .lock = PTHREAD_MUTEX_INITIALIZER,
-                           .files_given = PTHREAD_COND_INITIALIZER};
+                           .files_given = PTHREAD_COND_INITIALIZER,
+                           .done_cond = PTHREAD_COND_INITIALIZER};
 
     source_options source = {opts->repo_dir ? opts->repo_dir : ".", opts->ref, content_roots,
                              NULL, NULL};
@@ -352,14 +376,14 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         render_site(&s, &tree, layouts, NULL, NULL, &ignored, diags);
         goto done;
     }
-    render_wait wait = {wait_for_history, &history};
+    render_wait wait = {history_done, wait_for_history_done, &history};
     int rendered = render_site(&s, &tree, layouts, pub, opts->output_dir ? &wait : NULL, &stats,
                                diags);
+    stage("render");
     if (opts->output_dir != NULL && finish_history(&history, pub, diags) < 0)
         goto done;
     if (rendered < 0)
         goto done;
-    stage("render");
 rendered:
     if (pub != NULL && diags->count == 0)
         record_sources(pub, opts, &tree);
@@ -391,6 +415,7 @@ done:
     diag_list_free(&history.diags);
     pthread_mutex_destroy(&history.lock);
     pthread_cond_destroy(&history.files_given);
+    pthread_cond_destroy(&history.done_cond);
     arena_free(&a);
     if (held)
         source_release();

@@ -1146,120 +1146,148 @@ static size_t middle_page(const site *s, size_t (*weight)(const page *))
     return mid;
 }
 
-/* ---------- the first pass of a full build: Markdown ---------- */
-
-/* Renders the Markdown of pages [from, to) into made[] (their strings in
- * arena a). Returns 0 or -1. */
-static int render_markdown_range(renderer *r, size_t from, size_t to, page_markdown *made,
-                                 arena *a)
-{
-    int status = 0;
-    for (size_t i = from; i < to; i++) {
-        const page *p = r->site->pages[i];
-        if (render_markdown(r, p, is_searchable(p), a, &made[i]) < 0)
-            status = -1;
-        arena_free(&r->scratch);
-        r->links = NULL;
-        r->link_count = r->link_cap = 0;
-    }
-    return status;
-}
-
-/* What one half of the Markdown pass fills: made[] is shared, each half has
- * an arena for the strings of its pages' entries. */
-typedef struct markdown_half {
-    page_markdown *made;
-    arena *arena;
-} markdown_half;
-
-static int markdown_work(renderer *r, size_t from, size_t to, void *ctx)
-{
-    markdown_half *half = ctx;
-    return render_markdown_range(r, from, to, half->made, half->arena);
-}
-
-static size_t markdown_weight(const page *p)
-{
-    return p->body_len;
-}
-
-/* Renders the Markdown of every page into made[], their strings in arenas[0]
- * and arenas[1]. With two cores, a second thread takes the pages after the
- * middle of the Markdown, with a search index part of its own that is
- * appended to r's after. Returns 0 or -1. */
-static int render_all_markdown(renderer *r, page_markdown *made, arena arenas[2])
-{
-    const site *s = r->site;
-    markdown_half first = {made, &arenas[0]};
-    if (s->page_count < PARALLEL_MIN_PAGES || !can_run_two_threads())
-        return markdown_work(r, 0, s->page_count, &first);
-    markdown_half rest = {made, &arenas[1]};
-    second_half h = {.from = middle_page(s, markdown_weight), .to = s->page_count,
-                     .work = markdown_work, .ctx = &rest};
-    second_renderer(&h, r);
-    size_t documents = 0;
-    for (size_t i = 0; i < h.from; i++)
-        documents += is_searchable(s->pages[i]);
-    h.r.index = index_new_part(s, documents);
-    int status = work_in_two_threads(r, &first, &h);
-    /* -1 when a page before the part failed, which is reported already. */
-    if (index_append(r->index, h.r.index) < 0)
-        status = -1;
-    free_second_renderer(&h);
-    return status;
-}
-
 /* ---------- the pages ---------- */
 
-/* Builds pages [from, to) (build_page), with made[] from the Markdown pass
- * of a full build or NULL. Returns 0 or -1. */
-static int build_pages(renderer *r, size_t from, size_t to, void *made_pages)
+/* Forgets what the page done last left in r: its scratch arena and links. */
+static void page_done(renderer *r)
 {
-    page_markdown *made = made_pages;
+    arena_free(&r->scratch);
+    r->links = NULL;
+    r->link_count = r->link_cap = 0;
+}
+
+/* Builds page i (build_page), with made[] from the Markdown of a full build
+ * or NULL, unless its Markdown has errors (reported already); then empties
+ * the scratch arena. Returns 0 or -1. */
+static int build_at(renderer *r, size_t i, const page_markdown *made, buf *out)
+{
     int status = 0;
-    buf out = BUF_INIT;
-    for (size_t i = from; i < to; i++) {
-        if (made != NULL && !made[i].made)
-            continue; /* its Markdown has errors, reported above */
-        if (build_page(r, r->site->pages[i], made ? &made[i] : NULL, &out) < 0)
+    if (made == NULL || made[i].made) {
+        if (build_page(r, r->site->pages[i], made ? &made[i] : NULL, out) < 0)
             status = -1;
         else
             r->built++;
-        arena_free(&r->scratch);
-        r->links = NULL;
-        r->link_count = r->link_cap = 0;
     }
+    page_done(r);
+    return status;
+}
+
+/* Builds pages [from, to), reading each page's Markdown as it goes. Returns
+ * 0 or -1. */
+static int build_pages(renderer *r, size_t from, size_t to)
+{
+    int status = 0;
+    buf out = BUF_INIT;
+    for (size_t i = from; i < to; i++)
+        if (build_at(r, i, NULL, &out) < 0)
+            status = -1;
     buf_free(&out);
     return status;
 }
 
-/* A page's share of the work of its layout: its Markdown's HTML, and the
- * pages an overview lists (each a summary in the layout). */
-static size_t layout_weight(const page *p)
+/* ---------- a full build: Markdown and layouts in one pass ---------- */
+
+/* One thread's share of a full build (render_whole_site). A layout shows
+ * the page's history, read in another thread meanwhile: the Markdown of
+ * the pages done before it is read waits in made[] (shared; its strings in
+ * arena), and their layouts follow as soon as it is; after that each page
+ * is done whole, its Markdown in the scratch arena. Messages of the
+ * Markdown and of the layouts are kept apart, to come out as they would
+ * from one pass after the other, whenever the history came. */
+typedef struct whole_share {
+    page_markdown *made;
+    arena *arena;
+    const render_wait *history;
+    diag_list markdown_diags, layout_diags;
+} whole_share;
+
+static int render_and_build(renderer *r, size_t from, size_t to, void *ctx)
 {
-    return p->body_len + LISTED_PAGE_WEIGHT * p->entry_count;
+    whole_share *w = ctx;
+    int status = 0;
+    size_t waiting = from; /* pages [waiting, i) wait for their layouts */
+    buf out = BUF_INIT;
+    for (size_t i = from; i < to; i++) {
+        const page *p = r->site->pages[i];
+        bool whole = w->history->ready(w->history->ctx);
+        r->diags = &w->layout_diags;
+        for (; whole && waiting < i; waiting++)
+            if (build_at(r, waiting, w->made, &out) < 0)
+                status = -1;
+        r->diags = &w->markdown_diags;
+        if (render_markdown(r, p, is_searchable(p), whole ? &r->scratch : w->arena,
+                            &w->made[i]) < 0)
+            status = -1;
+        if (whole) {
+            r->diags = &w->layout_diags;
+            if (build_at(r, i, w->made, &out) < 0)
+                status = -1;
+            waiting = i + 1;
+        } else {
+            page_done(r);
+        }
+    }
+    if (waiting < to)
+        w->history->wait(w->history->ctx);
+    r->diags = &w->layout_diags;
+    for (; waiting < to; waiting++)
+        if (build_at(r, waiting, w->made, &out) < 0)
+            status = -1;
+    buf_free(&out);
+    return status;
 }
 
-/* Builds every page: with made[] (a full build) and two cores, the pages
- * after the middle of the work in a second thread, whose record entries
- * follow this thread's. Returns 0 or -1. */
-static int build_all_pages(renderer *r, page_markdown *made)
+/* A page's share of a full build: its Markdown and search document cost
+ * about three times what its layout does, and an overview's layout lists
+ * pages (each a summary). */
+static size_t whole_weight(const page *p)
+{
+    return 4 * p->body_len + LISTED_PAGE_WEIGHT * p->entry_count;
+}
+
+/* Renders every page of a full build (render_and_build), the Markdown of
+ * those whose layouts wait for the history into made[] with its strings in
+ * arenas[0] and arenas[1]. With two cores, a second thread takes the pages
+ * after the middle of the work, with a search index part of its own that
+ * is appended to r's after, and record entries that follow this thread's.
+ * Returns 0 or -1. */
+static int render_whole_site(renderer *r, page_markdown *made, arena arenas[2],
+                             const render_wait *history)
 {
     const site *s = r->site;
-    if (made == NULL || s->page_count < PARALLEL_MIN_PAGES || !can_run_two_threads())
-        return build_pages(r, 0, s->page_count, made);
-    second_half h = {.from = middle_page(s, layout_weight), .to = s->page_count,
-                     .work = build_pages, .ctx = made};
-    second_renderer(&h, r);
-    int status = work_in_two_threads(r, made, &h);
-    buf_append(&r->pages_record, h.r.pages_record.data, h.r.pages_record.len);
-    r->pages_recorded += h.r.pages_recorded;
-    buf_append(&r->contexts_record, h.r.contexts_record.data, h.r.contexts_record.len);
-    buf_append(&r->context_values, h.r.context_values.data, h.r.context_values.len);
-    r->contexts_recorded += h.r.contexts_recorded;
-    r->rendered += h.r.rendered;
-    r->built += h.r.built;
-    free_second_renderer(&h);
+    diag_list *diags = r->diags;
+    whole_share first = {made, &arenas[0], history, DIAG_LIST_INIT, DIAG_LIST_INIT};
+    whole_share rest = {made, &arenas[1], history, DIAG_LIST_INIT, DIAG_LIST_INIT};
+    int status;
+    if (s->page_count < PARALLEL_MIN_PAGES || !can_run_two_threads()) {
+        status = render_and_build(r, 0, s->page_count, &first);
+        r->diags = diags;
+    } else {
+        second_half h = {.from = middle_page(s, whole_weight), .to = s->page_count,
+                         .work = render_and_build, .ctx = &rest};
+        second_renderer(&h, r);
+        size_t documents = 0;
+        for (size_t i = 0; i < h.from; i++)
+            documents += is_searchable(s->pages[i]);
+        h.r.index = index_new_part(s, documents);
+        status = work_in_two_threads(r, &first, &h);
+        r->diags = diags;
+        /* -1 when a page before the part failed, which is reported already. */
+        if (index_append(r->index, h.r.index) < 0)
+            status = -1;
+        buf_append(&r->pages_record, h.r.pages_record.data, h.r.pages_record.len);
+        r->pages_recorded += h.r.pages_recorded;
+        buf_append(&r->contexts_record, h.r.contexts_record.data, h.r.contexts_record.len);
+        buf_append(&r->context_values, h.r.context_values.data, h.r.context_values.len);
+        r->contexts_recorded += h.r.contexts_recorded;
+        r->rendered += h.r.rendered;
+        r->built += h.r.built;
+        free_second_renderer(&h);
+    }
+    diag_list_append(diags, &first.markdown_diags);
+    diag_list_append(diags, &rest.markdown_diags);
+    diag_list_append(diags, &first.layout_diags);
+    diag_list_append(diags, &rest.layout_diags);
     return status;
 }
 
@@ -1295,21 +1323,22 @@ int render_site(const site *s, const source_tree *tree, const template_set *layo
     }
     int status = 0;
     /* A full build renders every page: the Markdown (and the search index,
-     * the larger part of the work) needs no history, so it comes first,
-     * while another thread reads the history. */
+     * the larger part of the work) needs no history, so it starts while
+     * another thread reads the history. */
     page_markdown *made = NULL;
     arena made_arenas[2] = {ARENA_INIT, ARENA_INIT};
     if (previous == NULL && history != NULL) {
         made = calloc(s->page_count + 1, sizeof *made);
         if (made == NULL)
             abort();
-        if (render_all_markdown(&r, made, made_arenas) < 0)
+        if (render_whole_site(&r, made, made_arenas, history) < 0)
+            status = -1;
+    } else {
+        if (history != NULL)
+            history->wait(history->ctx);
+        if (build_pages(&r, 0, s->page_count) < 0)
             status = -1;
     }
-    if (history != NULL)
-        history->wait(history->ctx);
-    if (build_all_pages(&r, made) < 0)
-        status = -1;
     stats->pages = r.built;
     free(made);
     arena_free(&made_arenas[0]);

@@ -42,12 +42,15 @@ typedef struct render_stats {
  * that list it; the sitemap and the search index are made whole every time
  * and publish keeps the files whose bytes did not change. */
 typedef struct render_wait {
-    void (*wait)(void *ctx);
+    bool (*ready)(void *ctx); /* whether wait would return at once */
+    void (*wait)(void *ctx);  /* called from any of the render threads */
     void *ctx;
 } render_wait;
 
-/* history, when not NULL, is called before the first page's history (s->history)
- * is read: the history may be read in another thread meanwhile. */
+/* history, when not NULL, says whether the pages' histories (s->history) are
+ * read, and waits until they are, before a page's history is read: they may
+ * be read in another thread meanwhile. A full build renders the Markdown of
+ * the pages until then, and each page whole after. */
 int render_site(const site *s, const source_tree *tree, const template_set *layouts,
                 publisher *pub, const render_wait *history, render_stats *stats,
                 diag_list *diags);
