@@ -543,9 +543,9 @@ static void must(int ok, const char *what)
 
 /* ---- cmark's memory ----------------------------------------------------- */
 
-/* cmark-gfm allocates every node, string and buffer of a parse one by one
- * (thousands a page) and frees them all at the end: a region, emptied after
- * each page, takes them instead of malloc. Its allocator has no context
+/* cmark-gfm allocates each node, string and buffer of a parse on its own and
+ * frees them all at the end (malloc and free took 6% of a full build): a
+ * region, emptied after each page, takes them instead. Its allocator has no context
  * argument, so the region of the page being rendered is the thread's. A
  * block that does not fit comes from malloc; each block starts with its
  * size and where it came from. */
