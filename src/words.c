@@ -99,6 +99,11 @@ void words_split(const char *text, size_t len, words_fn fn, void *ctx)
     bool in_word = false, is_joined = false;
     size_t start = 0, i = 0;
     while (i <= len) {
+        /* Inside a word, a run of ASCII letters and digits (most of a Dutch
+         * text) only moves on: taken in one go. */
+        if (in_word && !is_joined)
+            while (i < len && s[i] < 0x80 && is_word_char(s[i]))
+                i++;
         utf8proc_int32_t c = -1;
         utf8proc_ssize_t n = 1;
         if (i < len && s[i] < 0x80) {

@@ -81,6 +81,12 @@ static void splits_words(void)
     const char *bad = "goed\xFFslecht 'los' eind'";
     words_split(bad, strlen(bad), collect, &c);
     CHECK_STR(c.list.data, "goed@0 slecht@5 los@13 eind@18");
+    /* Letters beyond ASCII within and at the ends of words, an apostrophe
+     * after them, a word at the very end. */
+    buf_clear(&c.list);
+    const char *mixed = "naïef café's Ærø ökonomie2 x";
+    words_split(mixed, strlen(mixed), collect, &c);
+    CHECK_STR(c.list.data, "naïef@0 cafés@7 Ærø@15 ökonomie2@21 x@32");
     buf_free(&c.list);
 }
 
