@@ -170,9 +170,8 @@ static int read_tree(history_walk *w, const git_oid *id, cached_tree **out)
     cached_tree moved = {0};
     c = strmap_get(&w->trees_before, hex);
     if (c != NULL && !c->kept) {
+        moved = *c; /* its object and starts, now this generation's */
         c->kept = true;
-        moved = *c;
-        moved.kept = false;
     } else if (git_odb_read(&moved.object, w->odb, id) < 0) {
         return -1;
     } else if (git_odb_object_type(moved.object) != GIT_OBJECT_TREE) {
