@@ -64,7 +64,9 @@ static arena_chunk *big_chunk(void)
     return c;
 }
 
-static void *heap_filler; /* arena_use_huge_pages: kept for the whole run */
+/* arena_use_huge_pages: kept for the whole run (volatile: a block never
+ * read would be optimised away, malloc and all) */
+static void *volatile heap_filler;
 
 void arena_use_huge_pages(void)
 {
@@ -80,6 +82,12 @@ void arena_use_huge_pages(void)
      * without the mark), which cost a full build 6,700 page faults. */
     mallopt(M_TRIM_THRESHOLD, INT_MAX);
     mallopt(M_TOP_PAD, HEAP_RESERVE);
+    /* Large blocks from the heap too, not from mappings of their own in
+     * 4 KiB pages: the history walk and the index allocate and free many
+     * buffers of hundreds of KiB (glibc maps those above 128 KiB), and a
+     * full build's record is built in one of tens of MiB. Set before the
+     * filler below, which is such a block. */
+    mallopt(M_MMAP_THRESHOLD, HEAP_RESERVE / 4);
     uintptr_t before = (uintptr_t)sbrk(0);
     void *volatile grow = malloc(64 << 10); /* volatile: not optimised away */
     uintptr_t first = (uintptr_t)grow; /* where the heap's free space starts */
@@ -97,11 +105,6 @@ void arena_use_huge_pages(void)
     /* A thread's heap starts with the top pad usable, so that the huge
      * pages of arena_thread_huge_pages can be used at once. */
     mallopt(M_TOP_PAD, THREAD_TOP_PAD);
-    /* Large blocks from the heap too, not from mappings of their own in
-     * 4 KiB pages: the history walk and the index allocate and free many
-     * buffers of hundreds of KiB (glibc maps those above 128 KiB), and a
-     * full build's record is built in one of tens of MiB. */
-    mallopt(M_MMAP_THRESHOLD, HEAP_RESERVE / 4);
 }
 
 void arena_thread_huge_pages(void)
