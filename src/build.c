@@ -306,19 +306,18 @@ int build_run(const build_options *opts, build_result *result, diag_list *diags)
         history.ref = opts->ref;
         history.out = &s.history;
         start_history(&history);
+        /* Whether the files changed is asked of the file system from the
+         * start too, as a patch build may follow. */
+        if (opts->ref == NULL)
+            source.prefetch = source_prefetch_start(source.repo_dir, content_roots);
         if ((pub = publish_begin(opts->output_dir, diags)) == NULL)
             goto done;
         stage("publish begin");
         give_previous(&history, publish_previous(pub));
         /* A patch build may follow: the content files it does not need
-         * are then not read (source_options.known), and whether they
-         * changed is asked of the file system from now on. */
-        if (known_sources(publish_previous(pub), &known, &known_files, &known_count)) {
+         * are then not read (source_options.known). */
+        if (known_sources(publish_previous(pub), &known, &known_files, &known_count))
             source.known = &known;
-            if (opts->ref == NULL)
-                source.prefetch = source_prefetch_start(source.repo_dir, known_files,
-                                                        known_count);
-        }
     }
     /* Setting libgit2 up takes milliseconds (it parses the system's TLS
      * certificates): the history thread does it first, beside the publish

@@ -16,6 +16,7 @@
 #include <git2.h>
 
 #include "buf.h"
+#include "gitindex.h"
 #include "suggest.h"
 
 /* ---- memory ------------------------------------------------------------- */
@@ -223,6 +224,12 @@ typedef struct blob_slot {
     size_t len;
 } blob_slot;
 
+/* An lstat taken ahead (source_prefetch_start), per entry of git's index. */
+typedef struct prefetched_stat {
+    struct stat st;
+    bool taken;
+} prefetched_stat;
+
 typedef struct reader {
     arena *a;
     diag_list *diags;
@@ -232,7 +239,8 @@ typedef struct reader {
 
     /* Working tree (tree_mode false). */
     int root_fd;
-    git_index *index; /* for files git ignores but that are tracked anyway */
+    gitindex index; /* for files git ignores but that are tracked anyway */
+    prefetched_stat *stats; /* NULL, or the lstat of index's entries, taken ahead */
     /* Whether the index's blob ids may stand for the files whose stat it
      * has (index_blob_id); off where a git filter could change bytes. */
     bool index_ids;
@@ -476,15 +484,14 @@ static bool wt_ignored(reader *r, const char *path, bool dir)
 {
     if (r->repo == NULL)
         return false;
-    if (!dir && r->index != NULL && git_index_get_bypath(r->index, path, 0) != NULL)
+    if (!dir && gitindex_find(&r->index, path) != NULL)
         return false; /* tracked */
     buf p = BUF_INIT;
     buf_append_str(&p, path);
     if (dir)
         buf_append_char(&p, '/'); /* also tells libgit2 it is a folder */
-    size_t pos;
     int ignored = 0;
-    if (dir && r->index != NULL && git_index_find_prefix(&pos, r->index, p.data) == 0)
+    if (dir && gitindex_has_under(&r->index, p.data))
         ignored = 0; /* something under it is tracked */
     else if (git_ignore_path_is_ignored(&ignored, r->repo, p.data) < 0)
         ignored = 0; /* a broken .gitignore must not hide content */
@@ -522,8 +529,8 @@ static bool no_filters(reader *r)
     clear = clear && (path.len == 0 || stat(path.data, &st) < 0);
     buf_free(&path);
     /* A tracked attributes file anywhere applied when its neighbours were added. */
-    for (size_t i = 0; clear && i < git_index_entrycount(r->index); i++) {
-        const char *name = git_index_get_byindex(r->index, i)->path;
+    for (size_t i = 0; clear && i < r->index.count; i++) {
+        const char *name = r->index.entries[i].path;
         const char *slash = strrchr(name, '/');
         clear = strcmp(slash ? slash + 1 : name, ".gitattributes") != 0;
     }
@@ -535,22 +542,20 @@ static bool no_filters(reader *r)
  * same size, times, inode and device, and not changed in the same instant as
  * the index was written (git's "racily clean" files). Returns false when the
  * file's bytes must be hashed. */
-static bool index_blob_id(const reader *r, const char *path, const struct stat *st, git_oid *id)
+static bool index_blob_id(const reader *r, const gitindex_entry *e, const struct stat *st,
+                          git_oid *id)
 {
-    if (!r->index_ids)
-        return false;
-    const git_index_entry *e = git_index_get_bypath(r->index, path, 0);
-    if (e == NULL || (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
+    if (!r->index_ids || e == NULL || (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
         return false;
     /* Entries whose stat git does not keep up to date: assumed unchanged,
      * skipped in the working tree, or only announced (git add -N). */
-    if ((e->flags & GIT_INDEX_ENTRY_VALID) || (e->flags_extended & GIT_INDEX_ENTRY_EXTENDED_FLAGS))
+    if ((e->flags & GITINDEX_ASSUME_VALID) ||
+        (e->flags_extended & (GITINDEX_SKIP_WORKTREE | GITINDEX_INTENT_TO_ADD)))
         return false;
-    bool same = e->file_size == (uint32_t)st->st_size &&
-                e->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
-                e->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
-                e->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
-                e->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec &&
+    bool same = e->size == (uint32_t)st->st_size && e->mtime_s == (uint32_t)st->st_mtim.tv_sec &&
+                e->mtime_ns == (uint32_t)st->st_mtim.tv_nsec &&
+                e->ctime_s == (uint32_t)st->st_ctim.tv_sec &&
+                e->ctime_ns == (uint32_t)st->st_ctim.tv_nsec &&
                 e->ino == (uint32_t)st->st_ino && e->dev == (uint32_t)st->st_dev;
     bool racy = st->st_mtim.tv_sec > r->index_time.tv_sec ||
                 (st->st_mtim.tv_sec == r->index_time.tv_sec &&
@@ -600,12 +605,16 @@ static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
                         const char *canon, const char **data_out, size_t *len_out, git_oid *id)
 {
     const source_known *known = r->known ? strmap_get(r->known, path) : NULL;
+    const gitindex_entry *entry = r->index_ids ? gitindex_find(&r->index, canon) : NULL;
+    const prefetched_stat *ahead =
+        entry != NULL && r->stats != NULL ? &r->stats[entry - r->index.entries] : NULL;
     struct stat known_st;
-    if (known != NULL && known->stat_taken)
-        known_st = known->st;
+    if (ahead != NULL && ahead->taken)
+        known_st = ahead->st;
     if (known != NULL &&
-        (known->stat_taken || fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0) &&
-        S_ISREG(known_st.st_mode) && index_blob_id(r, canon, &known_st, id)) {
+        ((ahead != NULL && ahead->taken) ||
+         fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0) &&
+        S_ISREG(known_st.st_mode) && index_blob_id(r, entry, &known_st, id)) {
         char hex[GIT_OID_HEXSZ + 1];
         git_oid_tostr(hex, sizeof hex, id);
         if (strcmp(hex, known->blob_id) == 0 &&
@@ -647,7 +656,7 @@ static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
     size_t got = (size_t)read_bytes; /* less when it shrank while reading: take what is there */
     close(fd);
     data[got] = '\0';
-    if (got == size && index_blob_id(r, canon, &st, id)) {
+    if (got == size && index_blob_id(r, entry, &st, id)) {
         *data_out = data;
         *len_out = got;
         return 0;
@@ -1063,7 +1072,9 @@ static void walk_tree(reader *r, buf *display, buf *canon, const node *dir)
 
 typedef struct stat_batch {
     int root_fd;
-    source_known *files;
+    const char *const *roots;
+    const gitindex_entry *entries;
+    prefetched_stat *stats;
     size_t from, to;
     pthread_t thread;
     bool running;
@@ -1071,12 +1082,26 @@ typedef struct stat_batch {
 
 struct source_prefetch {
     int root_fd;
+    gitindex index;          /* .git/index, or empty when it could not be read */
+    prefetched_stat *stats;  /* per entry of index */
     stat_batch batches[2];
 };
 
-/* Takes the lstat of files [from, to), each from its folder's descriptor
- * (paths are sorted, so a folder's files come together): a lookup of one
- * name, not of the whole path. */
+/* Whether path is under one of roots (NULL: all are). */
+static bool under_roots(const char *const *roots, const char *path)
+{
+    if (roots == NULL)
+        return true;
+    size_t len = strcspn(path, "/");
+    for (const char *const *root = roots; *root != NULL; root++)
+        if (strlen(*root) == len && memcmp(*root, path, len) == 0)
+            return true;
+    return false;
+}
+
+/* Takes the lstat of the files of entries [from, to) under the roots, each
+ * from its folder's descriptor (entries are sorted, so a folder's files
+ * come together): a lookup of one name, not of the whole path. */
 static void *stat_batch_files(void *arg)
 {
     stat_batch *b = arg;
@@ -1084,43 +1109,50 @@ static void *stat_batch_files(void *arg)
     size_t dir_len = 0;
     const char *dir = NULL;
     for (size_t i = b->from; i < b->to; i++) {
-        source_known *k = &b->files[i];
-        const char *slash = strrchr(k->path, '/');
-        size_t len = slash ? (size_t)(slash - k->path) : 0;
-        k->stat_taken = false;
-        if (len > SOURCE_MAX_PATH_LEN)
-            continue; /* not a path source_read reads */
-        if (dir == NULL || len != dir_len || memcmp(dir, k->path, len) != 0) {
+        const gitindex_entry *e = &b->entries[i];
+        b->stats[i].taken = false;
+        const char *slash = strrchr(e->path, '/');
+        size_t len = slash ? (size_t)(slash - e->path) : 0;
+        if ((e->flags & GITINDEX_STAGE) != 0 || !S_ISREG(e->mode) ||
+            len > SOURCE_MAX_PATH_LEN || !under_roots(b->roots, e->path))
+            continue; /* not a file source_read reads by its entry */
+        if (dir == NULL || len != dir_len || memcmp(dir, e->path, len) != 0) {
             if (dfd >= 0 && dfd != b->root_fd)
                 close(dfd);
             char folder[SOURCE_MAX_PATH_LEN + 1];
-            memcpy(folder, k->path, len);
+            memcpy(folder, e->path, len);
             folder[len] = '\0';
             dfd = len == 0 ? b->root_fd
                            : openat(b->root_fd, folder,
                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            dir = k->path;
+            dir = e->path;
             dir_len = len;
         }
-        k->stat_taken = dfd >= 0 &&
-                        fstatat(dfd, slash ? slash + 1 : k->path, &k->st, AT_SYMLINK_NOFOLLOW) == 0;
+        b->stats[i].taken = dfd >= 0 && fstatat(dfd, slash ? slash + 1 : e->path,
+                                                 &b->stats[i].st, AT_SYMLINK_NOFOLLOW) == 0;
     }
     if (dfd >= 0 && dfd != b->root_fd)
         close(dfd);
     return NULL;
 }
 
-source_prefetch *source_prefetch_start(const char *repo_dir, source_known *files, size_t count)
+source_prefetch *source_prefetch_start(const char *repo_dir, const char *const *roots)
 {
     int root_fd = open(repo_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0)
         return NULL; /* source_read says why */
     source_prefetch *p = xrealloc(NULL, 1, sizeof *p);
-    p->root_fd = root_fd;
+    *p = (source_prefetch){.root_fd = root_fd, .index = GITINDEX_INIT};
+    buf path = BUF_INIT;
+    buf_printf(&path, "%s/.git/index", repo_dir);
+    gitindex_read(&p->index, path.data); /* most likely the one source_read will need */
+    buf_free(&path);
+    size_t count = p->index.count;
+    p->stats = xrealloc(NULL, count > 0 ? count : 1, sizeof *p->stats);
     for (int i = 0; i < 2; i++) {
         stat_batch *b = &p->batches[i];
-        *b = (stat_batch){root_fd, files, i == 0 ? 0 : count / 2, i == 0 ? count / 2 : count,
-                          0, false};
+        *b = (stat_batch){root_fd, roots, p->index.entries, p->stats,
+                          i == 0 ? 0 : count / 2, i == 0 ? count / 2 : count, 0, false};
         b->running = pthread_create(&b->thread, NULL, stat_batch_files, b) == 0;
         if (!b->running)
             stat_batch_files(b);
@@ -1136,6 +1168,8 @@ void source_prefetch_wait(source_prefetch *p)
         if (p->batches[i].running)
             pthread_join(p->batches[i].thread, NULL);
     close(p->root_fd);
+    gitindex_free(&p->index);
+    free(p->stats);
     free(p);
 }
 
@@ -1345,6 +1379,44 @@ static int open_commit(reader *r, const char *ref, char commit_id[41])
     return 0;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* The repository's index into r->index: the one prefetch read when it is
+ * that file as it is now, else read now, with libgit2 where gitindex_read
+ * cannot. Returns whether r->index.file is the index file's stat (false
+ * when there is none: nothing is tracked). */
+static bool load_index(reader *r, source_prefetch *prefetch)
+{
+    buf path = BUF_INIT;
+    buf_printf(&path, "%sindex", git_repository_path(r->repo));
+    struct stat now;
+    bool found = false;
+    if (prefetch != NULL && prefetch->index.bytes != NULL && stat(path.data, &now) == 0 &&
+        same_file(&now, &prefetch->index.file)) {
+        r->index = prefetch->index; /* its threads are waited for before the walk */
+        r->stats = prefetch->stats;
+        prefetch->index = (gitindex)GITINDEX_INIT;
+        prefetch->stats = NULL;
+        found = true;
+    } else if (gitindex_read(&r->index, path.data) == 0) {
+        found = true;
+    } else {
+        git_index *index = NULL;
+        if (git_repository_index(&index, r->repo) == 0) {
+            gitindex_from_libgit2(&r->index, index);
+            found = stat(git_index_path(index), &r->index.file) == 0;
+        }
+        git_index_free(index);
+    }
+    buf_free(&path);
+    return found;
+}
+
 static int compare_files(const void *x, const void *y)
 {
     return strcmp(((const source_file *)x)->path, ((const source_file *)y)->path);
@@ -1404,12 +1476,10 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
                                  "pass --ref (for example --ref HEAD)", r.repo_dir);
             goto done;
         }
-        if (r.repo != NULL && git_repository_index(&r.index, r.repo) < 0)
-            r.index = NULL; /* no index: nothing is tracked, ignores still apply */
-        struct stat index_stat;
-        if (r.index != NULL && stat(git_index_path(r.index), &index_stat) == 0 && no_filters(&r)) {
+        /* Without an index nothing is tracked; ignores still apply. */
+        if (r.repo != NULL && load_index(&r, opts->prefetch) && no_filters(&r)) {
             r.index_ids = true;
-            r.index_time = index_stat.st_mtim;
+            r.index_time = r.index.file.st_mtim;
         }
         r.root_fd = open(r.repo_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int top_fd = r.root_fd >= 0 ? dup(r.root_fd) : -1;
@@ -1444,6 +1514,8 @@ int source_read(arena *a, const source_options *opts, source_tree *out, diag_lis
     out->count = kept;
 
 done:
+    if (!prefetched) /* its threads may use r.index's entries */
+        source_prefetch_wait(opts->prefetch);
     buf_free(&display);
     buf_free(&canon);
     free(r.files);
@@ -1453,11 +1525,10 @@ done:
         close(r.root_fd);
     git_tree_free(r.root_tree);
     git_odb_free(r.odb);
-    git_index_free(r.index);
+    gitindex_free(&r.index);
+    free(r.stats);
     git_repository_free(r.repo);
     git_libgit2_shutdown();
-    if (!prefetched)
-        source_prefetch_wait(opts->prefetch);
     return diags->errors > errors_before ? -1 : 0;
 }
 

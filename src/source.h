@@ -84,16 +84,14 @@ typedef struct source_tree {
     char commit_id[41]; /* the commit read, in hex; "" for a working-tree read */
 } source_tree;
 
-/* A file a previous read saw (source_options.known): its blob id, and in a
- * working tree its lstat once source_prefetch_start's threads took it. */
+/* A file a previous read saw (source_options.known): its blob id. */
 typedef struct source_known {
     const char *path;
     const char *blob_id; /* hex */
-    struct stat st;
-    bool stat_taken;
 } source_known;
 
-/* The lstat of the known files, taken ahead; see source_prefetch_start. */
+/* Git's index and the lstat of the files it has, taken ahead; see
+ * source_prefetch_start. */
 typedef struct source_prefetch source_prefetch;
 
 typedef struct source_options {
@@ -114,17 +112,20 @@ typedef struct source_options {
                                  says is still that blob (as git status decides); in a
                                  commit, one whose tree entry names that blob.
                                  source_fill reads it when needed */
-    source_prefetch *prefetch; /* NULL, or the lstat of known being taken: waited
-                                  for and freed by source_read */
+    source_prefetch *prefetch; /* NULL, or the lstat of the working tree's files
+                                  being taken: waited for and freed by
+                                  source_read */
 } source_options;
 
-/* Starts taking the lstat of the count files in the working tree at
- * repo_dir, in two threads, into each one's st: a build of files that are
- * mostly unchanged is mostly these calls, a few microseconds each on a
- * virtual machine, and so they run beside what comes before the walk (as
- * git's preloadIndex does). The files must stay until source_read (or
- * source_prefetch_wait) waited for it. */
-source_prefetch *source_prefetch_start(const char *repo_dir, source_known *files, size_t count);
+/* Reads git's index of the working tree at repo_dir and starts taking the
+ * lstat of the files it has under roots (NULL: all), in two threads: a
+ * build of files that are mostly unchanged is mostly these calls, a few
+ * microseconds each on a virtual machine, and so they run beside what comes
+ * before the walk (as git's preloadIndex does), from the start of a build.
+ * source_read uses them for files whose stat the index has (known files
+ * git's index says are unchanged are then not read). Returns NULL when
+ * repo_dir cannot be opened. */
+source_prefetch *source_prefetch_start(const char *repo_dir, const char *const *roots);
 
 /* Waits for the threads and frees p (NULL: nothing to do). */
 void source_prefetch_wait(source_prefetch *p);
