@@ -224,11 +224,9 @@ typedef struct blob_slot {
     size_t len;
 } blob_slot;
 
-/* An lstat taken ahead (source_prefetch_start), per entry of git's index. */
-typedef struct prefetched_stat {
-    struct stat st;
-    bool taken;
-} prefetched_stat;
+/* What an lstat taken ahead (source_prefetch_start) found, per entry of
+ * git's index. */
+enum { STAT_NOT_TAKEN, STAT_MATCHES, STAT_DIFFERS };
 
 typedef struct reader {
     arena *a;
@@ -240,7 +238,7 @@ typedef struct reader {
     /* Working tree (tree_mode false). */
     int root_fd;
     gitindex index; /* for files git ignores but that are tracked anyway */
-    prefetched_stat *stats; /* NULL, or the lstat of index's entries, taken ahead */
+    uint8_t *verdicts; /* NULL, or for each of index's entries: STAT_... */
     /* Whether the index's blob ids may stand for the files whose stat it
      * has (index_blob_id); off where a git filter could change bytes. */
     bool index_ids;
@@ -537,30 +535,45 @@ static bool no_filters(reader *r)
     return clear;
 }
 
-/* The blob id of the working-tree file at path (canonical) with stat st, from
- * the index, as git status takes it: when the index has the file with the
- * same size, times, inode and device, and not changed in the same instant as
- * the index was written (git's "racily clean" files). Returns false when the
- * file's bytes must be hashed. */
-static bool index_blob_id(const reader *r, const gitindex_entry *e, const struct stat *st,
-                          git_oid *id)
+/* Whether the regular file with stat st is as the index entry e saw it, as
+ * git status decides: the same size, times, inode and device, and not
+ * changed in the same instant as the index was written at index_time (git's
+ * "racily clean" files). */
+static bool stat_matches(const gitindex_entry *e, const struct stat *st,
+                         struct timespec index_time)
 {
-    if (!r->index_ids || e == NULL || (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
-        return false;
-    /* Entries whose stat git does not keep up to date: assumed unchanged,
-     * skipped in the working tree, or only announced (git add -N). */
-    if ((e->flags & GITINDEX_ASSUME_VALID) ||
-        (e->flags_extended & (GITINDEX_SKIP_WORKTREE | GITINDEX_INTENT_TO_ADD)))
-        return false;
-    bool same = e->size == (uint32_t)st->st_size && e->mtime_s == (uint32_t)st->st_mtim.tv_sec &&
+    bool same = S_ISREG(st->st_mode) && e->size == (uint32_t)st->st_size &&
+                e->mtime_s == (uint32_t)st->st_mtim.tv_sec &&
                 e->mtime_ns == (uint32_t)st->st_mtim.tv_nsec &&
                 e->ctime_s == (uint32_t)st->st_ctim.tv_sec &&
                 e->ctime_ns == (uint32_t)st->st_ctim.tv_nsec &&
                 e->ino == (uint32_t)st->st_ino && e->dev == (uint32_t)st->st_dev;
-    bool racy = st->st_mtim.tv_sec > r->index_time.tv_sec ||
-                (st->st_mtim.tv_sec == r->index_time.tv_sec &&
-                 st->st_mtim.tv_nsec >= r->index_time.tv_nsec);
-    if (!same || racy)
+    bool racy = st->st_mtim.tv_sec > index_time.tv_sec ||
+                (st->st_mtim.tv_sec == index_time.tv_sec &&
+                 st->st_mtim.tv_nsec >= index_time.tv_nsec);
+    return same && !racy;
+}
+
+/* Whether the blob id of index entry e may stand for its file when the
+ * file's stat matches the entry's. */
+static bool entry_trusted(const reader *r, const gitindex_entry *e)
+{
+    if (!r->index_ids || e == NULL ||
+        (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
+        return false;
+    /* Entries whose stat git does not keep up to date: assumed unchanged,
+     * skipped in the working tree, or only announced (git add -N). */
+    return !(e->flags & GITINDEX_ASSUME_VALID) &&
+           !(e->flags_extended & (GITINDEX_SKIP_WORKTREE | GITINDEX_INTENT_TO_ADD));
+}
+
+/* The blob id of the working-tree file with stat st and index entry e (of
+ * its canonical path), from the index, as git status takes it. Returns
+ * false when the file's bytes must be hashed. */
+static bool index_blob_id(const reader *r, const gitindex_entry *e, const struct stat *st,
+                          git_oid *id)
+{
+    if (!entry_trusted(r, e) || !stat_matches(e, st, r->index_time))
         return false;
     git_oid_cpy(id, &e->id);
     return true;
@@ -606,21 +619,20 @@ static int wt_read_file(reader *r, int dfd, const char *name, const char *path,
 {
     const source_known *known = r->known ? strmap_get(r->known, path) : NULL;
     const gitindex_entry *entry = r->index_ids ? gitindex_find(&r->index, canon) : NULL;
-    const prefetched_stat *ahead =
-        entry != NULL && r->stats != NULL ? &r->stats[entry - r->index.entries] : NULL;
-    struct stat known_st;
-    if (ahead != NULL && ahead->taken)
-        known_st = ahead->st;
-    if (known != NULL &&
-        ((ahead != NULL && ahead->taken) ||
-         fstatat(dfd, name, &known_st, AT_SYMLINK_NOFOLLOW) == 0) &&
-        S_ISREG(known_st.st_mode) && index_blob_id(r, entry, &known_st, id)) {
+    if (known != NULL && entry_trusted(r, entry)) {
+        uint8_t ahead = r->verdicts ? r->verdicts[entry - r->index.entries] : STAT_NOT_TAKEN;
+        struct stat st;
+        bool unchanged = ahead != STAT_NOT_TAKEN
+                             ? ahead == STAT_MATCHES
+                             : fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                   stat_matches(entry, &st, r->index_time);
         char hex[GIT_OID_HEXSZ + 1];
-        git_oid_tostr(hex, sizeof hex, id);
-        if (strcmp(hex, known->blob_id) == 0 &&
-            size_allowed(r, path, (size_t)known_st.st_size)) {
+        /* The entry's size is the file's: its blob is the one a build read. */
+        if (unchanged && strcmp(git_oid_tostr(hex, sizeof hex, &entry->id), known->blob_id) == 0 &&
+            size_allowed(r, path, entry->size)) {
+            git_oid_cpy(id, &entry->id);
             *data_out = NULL; /* as the caller has it: not read */
-            *len_out = (size_t)known_st.st_size;
+            *len_out = entry->size;
             return 0;
         }
     }
@@ -1074,7 +1086,8 @@ typedef struct stat_batch {
     int root_fd;
     const char *const *roots;
     const gitindex_entry *entries;
-    prefetched_stat *stats;
+    struct timespec index_time;
+    uint8_t *verdicts;
     size_t from, to;
     pthread_t thread;
     bool running;
@@ -1082,8 +1095,8 @@ typedef struct stat_batch {
 
 struct source_prefetch {
     int root_fd;
-    gitindex index;          /* .git/index, or empty when it could not be read */
-    prefetched_stat *stats;  /* per entry of index */
+    gitindex index;     /* .git/index, or empty when it could not be read */
+    uint8_t *verdicts;  /* per entry of index: STAT_... */
     stat_batch batches[2];
 };
 
@@ -1101,7 +1114,8 @@ static bool under_roots(const char *const *roots, const char *path)
 
 /* Takes the lstat of the files of entries [from, to) under the roots, each
  * from its folder's descriptor (entries are sorted, so a folder's files
- * come together): a lookup of one name, not of the whole path. */
+ * come together): a lookup of one name, not of the whole path. Keeps only
+ * whether each matches its entry. */
 static void *stat_batch_files(void *arg)
 {
     stat_batch *b = arg;
@@ -1110,7 +1124,7 @@ static void *stat_batch_files(void *arg)
     const char *dir = NULL;
     for (size_t i = b->from; i < b->to; i++) {
         const gitindex_entry *e = &b->entries[i];
-        b->stats[i].taken = false;
+        b->verdicts[i] = STAT_NOT_TAKEN;
         const char *slash = strrchr(e->path, '/');
         size_t len = slash ? (size_t)(slash - e->path) : 0;
         if ((e->flags & GITINDEX_STAGE) != 0 || !S_ISREG(e->mode) ||
@@ -1128,8 +1142,9 @@ static void *stat_batch_files(void *arg)
             dir = e->path;
             dir_len = len;
         }
-        b->stats[i].taken = dfd >= 0 && fstatat(dfd, slash ? slash + 1 : e->path,
-                                                 &b->stats[i].st, AT_SYMLINK_NOFOLLOW) == 0;
+        struct stat st;
+        if (dfd >= 0 && fstatat(dfd, slash ? slash + 1 : e->path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            b->verdicts[i] = stat_matches(e, &st, b->index_time) ? STAT_MATCHES : STAT_DIFFERS;
     }
     if (dfd >= 0 && dfd != b->root_fd)
         close(dfd);
@@ -1148,10 +1163,10 @@ source_prefetch *source_prefetch_start(const char *repo_dir, const char *const *
     gitindex_read(&p->index, path.data); /* most likely the one source_read will need */
     buf_free(&path);
     size_t count = p->index.count;
-    p->stats = xrealloc(NULL, count > 0 ? count : 1, sizeof *p->stats);
+    p->verdicts = xrealloc(NULL, count > 0 ? count : 1, sizeof *p->verdicts);
     for (int i = 0; i < 2; i++) {
         stat_batch *b = &p->batches[i];
-        *b = (stat_batch){root_fd, roots, p->index.entries, p->stats,
+        *b = (stat_batch){root_fd, roots, p->index.entries, p->index.file.st_mtim, p->verdicts,
                           i == 0 ? 0 : count / 2, i == 0 ? count / 2 : count, 0, false};
         b->running = pthread_create(&b->thread, NULL, stat_batch_files, b) == 0;
         if (!b->running)
@@ -1169,7 +1184,7 @@ void source_prefetch_wait(source_prefetch *p)
             pthread_join(p->batches[i].thread, NULL);
     close(p->root_fd);
     gitindex_free(&p->index);
-    free(p->stats);
+    free(p->verdicts);
     free(p);
 }
 
@@ -1399,9 +1414,9 @@ static bool load_index(reader *r, source_prefetch *prefetch)
     if (prefetch != NULL && prefetch->index.bytes != NULL && stat(path.data, &now) == 0 &&
         same_file(&now, &prefetch->index.file)) {
         r->index = prefetch->index; /* its threads are waited for before the walk */
-        r->stats = prefetch->stats;
+        r->verdicts = prefetch->verdicts;
         prefetch->index = (gitindex)GITINDEX_INIT;
-        prefetch->stats = NULL;
+        prefetch->verdicts = NULL;
         found = true;
     } else if (gitindex_read(&r->index, path.data) == 0) {
         found = true;
@@ -1526,7 +1541,7 @@ done:
     git_tree_free(r.root_tree);
     git_odb_free(r.odb);
     gitindex_free(&r.index);
-    free(r.stats);
+    free(r.verdicts);
     git_repository_free(r.repo);
     git_libgit2_shutdown();
     return diags->errors > errors_before ? -1 : 0;
