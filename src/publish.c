@@ -987,11 +987,15 @@ int publish_commit(publisher *pub, diag_list *diags)
          * site published until now, whose record is the old one now). */
         record_free(pub->previous);
         pub->previous = NULL;
-        const char *records[] = {pub->record_path};
-        record *now = load_record(pub->output_dir, records, 1);
-        char *keep_new = now ? named_base(now) : NULL;
         char *keep_old = pub->published ? named_base(pub->published) : NULL;
-        remove_unused_bases(pub, keep_new, keep_old);
+        /* A patch build's record names the published record's base. */
+        record *now = NULL;
+        if (!pub->keep_base) {
+            const char *records[] = {pub->record_path};
+            now = load_record(pub->output_dir, records, 1);
+        }
+        char *keep_new = now ? named_base(now) : NULL;
+        remove_unused_bases(pub, pub->keep_base ? keep_old : keep_new, keep_old);
         record_free(now);
         free(keep_new);
         free(keep_old);

@@ -215,6 +215,9 @@ build_both() {
         *) wrong=${why:-no patch build} ;;
         esac
     fi
+    # The bases kept: the new record's and the old copy's, no more.
+    bases=$(ls "$tmp/www/".inc.base-* 2>/dev/null | wc -l)
+    [ "$bases" -le 2 ] || wrong="${wrong:+$wrong; }$bases base files beside the site"
     if [ -n "$wrong" ]; then
         patch_wrong=$((patch_wrong + 1))
         echo "# patch step $patch_steps ($1): $wrong"
