@@ -237,7 +237,7 @@ typedef struct reader {
 
     /* Working tree (tree_mode false). */
     int root_fd;
-    gitindex index; /* for files git ignores but that are tracked anyway */
+    gitindex index; /* what git tracks (also files it would ignore), with blob ids */
     uint8_t *verdicts; /* NULL, or for each of index's entries: STAT_... */
     /* Whether the index's blob ids may stand for the files whose stat it
      * has (index_blob_id); off where a git filter could change bytes. */
