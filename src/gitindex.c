@@ -1,10 +1,11 @@
 #include "gitindex.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "fileio.h"
 
 /* The format: git's Documentation/gitformat-index.txt. A header ("DIRC",
  * version, entry count), the entries, extensions, and a hash of it all. */
@@ -33,20 +34,6 @@ static void *xmalloc(size_t size)
     if (p == NULL)
         abort();
     return p;
-}
-
-static bool read_whole(int fd, char *data, size_t size)
-{
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, data + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        got += (size_t)n;
-    }
-    return true;
 }
 
 /* Version 4's path compression: how many bytes of the previous path to
@@ -164,7 +151,7 @@ int gitindex_read(gitindex *ix, const char *path)
     size_t size = ok ? (size_t)ix->file.st_size : 0;
     if (ok) {
         ix->bytes = xmalloc(size);
-        ok = read_whole(fd, ix->bytes, size);
+        ok = read_fully(fd, ix->bytes, size) == (ssize_t)size;
     }
     close(fd);
     if (!ok) {

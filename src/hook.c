@@ -13,6 +13,7 @@
 #include <git2.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "publish.h"
 
 /* A hook larger than this is surely not one of ours; only its start is read
@@ -127,16 +128,7 @@ static int write_executable(const char *dir, const char *name, const buf *text,
                  strerror(errno));
         goto done;
     }
-    size_t written = 0;
-    while (written < text->len) {
-        ssize_t n = write(fd, text->data + written, text->len - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        written += (size_t)n;
-    }
-    bool ok = written == text->len && fchmod(fd, 0755) == 0 && fsync(fd) == 0;
+    bool ok = write_fully(fd, text->data, text->len) && fchmod(fd, 0755) == 0 && fsync(fd) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok) {
         ok = false;

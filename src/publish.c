@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "fileio.h"
 #include "record.h"
 #include "strmap.h"
 
@@ -385,7 +386,7 @@ static int write_new_file(const char *path, const char *bytes, size_t len)
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return -1;
-    int status = record_write_all(fd, bytes, len) ? 0 : -1;
+    int status = write_fully(fd, bytes, len) ? 0 : -1;
     if (close(fd) < 0)
         status = -1;
     return status;

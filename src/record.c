@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "fileio.h"
+
 static const char RECORD_MAGIC[] = "handbook build record 1\n";
 #define RECORD_MAGIC_LEN (sizeof RECORD_MAGIC - 1)
 #define HEADER_LEN (RECORD_MAGIC_LEN + 16 + 8 + 8)
@@ -260,20 +262,6 @@ bool record_reader_done(const record_reader *rr)
  * that ends the file: a file cut short has no end. A reader reads only the
  * sections it asks for, and checks each one's hash then. */
 
-bool record_write_all(int fd, const void *data, size_t len)
-{
-    const char *bytes = data;
-    while (len > 0) {
-        ssize_t n = write(fd, bytes, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        bytes += n, len -= (size_t)n;
-    }
-    return true;
-}
-
 int record_write_file(const char *path, record_hash generator, dev_t dev, ino_t ino,
                       const char *const *names, const buf *const *contents, size_t count)
 {
@@ -285,18 +273,18 @@ int record_write_file(const char *path, record_hash generator, dev_t dev, ino_t 
     record_write_hash(&head, generator);
     write_u64(&head, (uint64_t)dev);
     write_u64(&head, (uint64_t)ino);
-    bool ok = record_write_all(fd, head.data, head.len);
+    bool ok = write_fully(fd, head.data, head.len);
     for (size_t i = 0; ok && i < count; i++) {
         buf_clear(&head);
         record_write_string(&head, names[i], strlen(names[i]));
         record_write_number(&head, contents[i]->len);
         record_write_hash(&head, record_hash_of(contents[i]->data, contents[i]->len));
-        ok = record_write_all(fd, head.data, head.len) &&
-             record_write_all(fd, contents[i]->data, contents[i]->len);
+        ok = write_fully(fd, head.data, head.len) &&
+             write_fully(fd, contents[i]->data, contents[i]->len);
     }
     buf_clear(&head);
     record_write_string(&head, "", 0);
-    ok = ok && record_write_all(fd, head.data, head.len);
+    ok = ok && write_fully(fd, head.data, head.len);
     buf_free(&head);
     int saved = errno;
     if (close(fd) < 0)

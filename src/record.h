@@ -107,11 +107,6 @@ void record_write_number(buf *out, uint64_t n);
 void record_write_string(buf *out, const char *s, size_t len);
 void record_write_hash(buf *out, record_hash h);
 
-/* Writes all len bytes of data to fd, again after a short write or an
- * interrupted one (the build's outputs use it too). Returns false with errno
- * set on an error. */
-bool record_write_all(int fd, const void *data, size_t len);
-
 /* Writes the record file at path (replacing it): the header, the sections
  * names[i] with contents[i], and the end. Returns 0, or -1 with errno set. */
 int record_write_file(const char *path, record_hash generator, dev_t dev, ino_t ino,

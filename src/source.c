@@ -16,6 +16,7 @@
 #include <git2.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "gitindex.h"
 #include "suggest.h"
 
@@ -588,25 +589,6 @@ static node_kind kind_of_mode(mode_t mode)
     if (S_ISLNK(mode))
         return NODE_LINK;
     return NODE_SPECIAL;
-}
-
-/* Reads up to size bytes of fd into data, again after a short or
- * interrupted read. Returns the bytes read (fewer at the end of the file),
- * or -1 with errno set. */
-static ssize_t read_fully(int fd, char *data, size_t size)
-{
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, data + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
 }
 
 /* Reads the regular file name in the folder dfd (path: its repository path for
