@@ -155,6 +155,20 @@ static int entry_order(const tree_entry *a, const tree_entry *b)
     return (int)ca - (int)cb;
 }
 
+/* Reads the object with id, which must be a tree, raw into *out. */
+static int read_tree_object(history_walk *w, const git_oid *id, git_odb_object **out)
+{
+    if (git_odb_read(out, w->odb, id) < 0)
+        return -1;
+    if (git_odb_object_type(*out) != GIT_OBJECT_TREE) {
+        git_odb_object_free(*out);
+        *out = NULL;
+        git_error_set_str(GIT_ERROR_INVALID, "a tree entry names an object that is no tree");
+        return -1;
+    }
+    return 0;
+}
+
 /* A tree object, from this commit's or the last one's reads, else read: the
  * walk goes from child to parent, so the parent's trees read now are the
  * next commit's own. */
@@ -172,11 +186,7 @@ static int read_tree(history_walk *w, const git_oid *id, cached_tree **out)
     if (c != NULL && !c->kept) {
         moved = *c; /* its object and starts, now this generation's */
         c->kept = true;
-    } else if (git_odb_read(&moved.object, w->odb, id) < 0) {
-        return -1;
-    } else if (git_odb_object_type(moved.object) != GIT_OBJECT_TREE) {
-        git_odb_object_free(moved.object);
-        git_error_set_str(GIT_ERROR_INVALID, "a tree entry names an object that is no tree");
+    } else if (read_tree_object(w, id, &moved.object) < 0) {
         return -1;
     }
     c = arena_alloc(w->arena, sizeof *c);
@@ -685,13 +695,8 @@ static int read_head_tree(history_walk *w, const git_oid *id, buf *prefix,
                           const char *const *roots, bool files)
 {
     git_odb_object *tree = NULL;
-    if (git_odb_read(&tree, w->odb, id) < 0)
+    if (read_tree_object(w, id, &tree) < 0)
         return -1;
-    if (git_odb_object_type(tree) != GIT_OBJECT_TREE) {
-        git_odb_object_free(tree);
-        git_error_set_str(GIT_ERROR_INVALID, "a tree entry names an object that is no tree");
-        return -1;
-    }
     const unsigned char *data = git_odb_object_data(tree);
     size_t size = git_odb_object_size(tree), pos = 0;
     tree_entry e;

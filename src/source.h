@@ -37,7 +37,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/stat.h>
 
 #include "arena.h"
 #include "diag.h"
